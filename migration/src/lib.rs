@@ -1,0 +1,25 @@
+//! Schema migrations for mejora, one change per file (`mYYYYMMDD_HHMMSS_…`), each with `down()`.
+pub use sea_orm_migration::prelude::*;
+
+mod common;
+mod m20261122_000001_identity_and_audit;
+mod m20261123_000002_plans;
+mod m20261123_000003_findings;
+mod m20261123_000004_actions_evidence;
+mod m20261123_000005_finding_links;
+
+/// Every migration of the service, in the order they apply.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_identity_and_audit::Migration),
+            Box::new(m20261123_000002_plans::Migration),
+            Box::new(m20261123_000003_findings::Migration),
+            Box::new(m20261123_000004_actions_evidence::Migration),
+            Box::new(m20261123_000005_finding_links::Migration),
+        ]
+    }
+}

@@ -1,0 +1,255 @@
+//! Command line: `serve` (default), `migrate up|down|status`, `openapi`, `user create`.
+use crate::config::Config;
+use crate::dto::identity::CreateUserRequest;
+use crate::entities::enums::Role;
+use crate::services::bootstrap;
+use crate::startup::{self, Application};
+use crate::{openapi, telemetry};
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use std::process::ExitCode;
+
+/// mejora: MSPI information-security continuous improvement service.
+#[derive(Debug, Parser)]
+#[command(name = "mejora", version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (applies pending migrations first).
+    Serve,
+    /// Manage the database schema.
+    Migrate {
+        /// Direction.
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the OpenAPI document.
+    Openapi {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Manage users from scripts.
+    User {
+        /// Action.
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+/// Migration actions.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations.
+    Up,
+    /// Roll back migrations.
+    Down {
+        /// How many to roll back.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List applied and pending migrations.
+    Status,
+}
+
+/// User actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user; with `--organization-name` and `--tax-id` also creates its organization.
+    /// The password comes from MEJORA_USER_PASSWORD or is generated and printed once.
+    Create {
+        /// E-mail (sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Roles, comma separated (admin, planner, responsible, auditor, viewer).
+        #[arg(long, value_delimiter = ',', default_value = "viewer")]
+        roles: Vec<String>,
+        /// Existing organization id.
+        #[arg(long, conflicts_with_all = ["organization_name", "tax_id"])]
+        organization: Option<uuid::Uuid>,
+        /// Name of a new organization.
+        #[arg(long, requires = "tax_id")]
+        organization_name: Option<String>,
+        /// NIT of the new organization.
+        #[arg(long, requires = "organization_name")]
+        tax_id: Option<String>,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi { output }) = &cli.command {
+        let text = openapi::to_pretty_json(&openapi::document());
+        return match output {
+            Some(path) => match std::fs::write(path, text) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write {}: {e}", path.display());
+                    ExitCode::FAILURE
+                }
+            },
+            None => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+        };
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => actix_web::rt::System::new().block_on(serve(config)),
+        Command::Migrate { action } => runtime.block_on(migrate(config, action)),
+        Command::User { action } => runtime.block_on(user(config, action)),
+        Command::Openapi { .. } => Ok(()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.jwt_secret_generated {
+        tracing::warn!("MEJORA_JWT_SECRET is not set: using a random key, so tokens end when the process stops");
+    }
+    let db_label = startup::redact(&config.database_url);
+    let app = Application::build(config).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    if let Some(created) = app.bootstrap() {
+        println!(
+            "First start: created organization \"{}\" and its administrator {}",
+            created.organization, created.email
+        );
+        match &created.generated_password {
+            Some(password) => println!("  generated password (shown only now): {password}"),
+            None => println!("  password: the value of MEJORA_BOOTSTRAP_PASSWORD"),
+        }
+    }
+    println!("mejora listening on port {} (database {db_label})", app.port());
+    println!("  API docs:  {base}/docs/");
+    println!("  sign in:   curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"…\",\"password\":\"…\"}}'");
+    tracing::info!(port = app.port(), "listening");
+    release_startup_memory();
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Building each worker's routes and the OpenAPI document allocates a few megabytes that are
+/// freed at once but kept by the allocator; hand them back to the system once the workers are
+/// up, so an idle replica stays small.
+fn release_startup_memory() {
+    std::thread::spawn(|| {
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        trim();
+    });
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() {
+    // SAFETY: `malloc_trim` only returns free memory to the system; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}
+
+async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+    let db = startup::connect(&config).await?;
+    match action {
+        MigrateAction::Up => {
+            Migrator::up(&db, None).await?;
+            println!("migrations applied");
+        }
+        MigrateAction::Down { steps } => {
+            Migrator::down(&db, Some(steps)).await?;
+            println!("rolled back {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(&db).await? {
+                println!("{:?}\t{}", m.status(), m.name());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
+    let UserAction::Create { email, name, roles, organization, organization_name, tax_id } = action;
+    let roles = roles
+        .iter()
+        .map(|r| Role::parse_label(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let db = startup::connect(&config).await?;
+    Migrator::up(&db, None).await?;
+    let given = std::env::var("MEJORA_USER_PASSWORD").ok().filter(|p| !p.is_empty());
+    let password = given.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let created = match (organization, organization_name, tax_id) {
+        (Some(org), _, _) => {
+            let request =
+                CreateUserRequest { email, display_name: name, password: password.clone(), roles, unit: None };
+            bootstrap::add_user(&db, org, request).await.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?
+        }
+        (None, Some(org_name), Some(tax_id)) => {
+            bootstrap::create_organization_with_admin(
+                &db,
+                &org_name,
+                &tax_id,
+                &email,
+                &name,
+                password.clone(),
+                roles,
+                false,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?
+            .1
+        }
+        _ => anyhow::bail!("give --organization ID, or --organization-name and --tax-id"),
+    };
+    println!("created user {} ({}) in organization {}", created.email, created.id, created.organization_id);
+    if given.is_none() {
+        println!("generated password (shown only now): {password}");
+    }
+    Ok(())
+}
+
+fn describe(e: &crate::error::ApiError) -> String {
+    let mut text = format!("{} ({})", e.code.title_en(), e.code.as_str());
+    for f in &e.errors {
+        text.push_str(&format!("; {}: {}", f.field, f.message));
+    }
+    if let Some(d) = &e.detail {
+        text.push_str(&format!("; {}", d.en));
+    }
+    text
+}

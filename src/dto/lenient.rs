@@ -1,0 +1,54 @@
+//! Integer fields that accept `2025.0` as well as `2025`: JSON Schema (and so the OpenAPI
+//! contract) counts a number with a zero fraction as an integer, and generated clients send it.
+//! Use with `#[serde(default, deserialize_with = "crate::dto::lenient::…")]`.
+use serde::de::Error;
+use serde::{Deserialize, Deserializer};
+
+fn to_i32<E: Error>(n: serde_json::Number) -> Result<i32, E> {
+    let value = match n.as_i64() {
+        Some(i) => Some(i),
+        None => n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 1e15).map(|f| f as i64),
+    };
+    value
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or_else(|| E::custom(format!("invalid value: {n}, expected an integer")))
+}
+
+/// A required integer.
+pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
+    to_i32(serde_json::Number::deserialize(d)?)
+}
+
+/// An optional integer (`null` or absent → `None`).
+pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    Option::<serde_json::Number>::deserialize(d)?.map(to_i32).transpose()
+}
+
+/// A merge-patch integer: absent → `None`, `null` → `Some(None)`.
+pub fn nullable_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i32>>, D::Error> {
+    opt_int(d).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(serde::Deserialize)]
+    struct T {
+        #[serde(deserialize_with = "super::int")]
+        a: i32,
+        #[serde(default, deserialize_with = "super::opt_int")]
+        b: Option<i32>,
+        #[serde(default, deserialize_with = "super::nullable_int")]
+        c: Option<Option<i32>>,
+    }
+
+    #[test]
+    fn integral_floats_are_integers_and_fractions_are_refused() {
+        let t: T = serde_json::from_str(r#"{"a": 2025.0, "b": 3, "c": null}"#).unwrap();
+        assert_eq!((t.a, t.b, t.c), (2025, Some(3), Some(None)));
+        let t: T = serde_json::from_str(r#"{"a": 1}"#).unwrap();
+        assert_eq!((t.b, t.c), (None, None));
+        assert!(serde_json::from_str::<T>(r#"{"a": 1.5}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"a": "1"}"#).is_err());
+        assert!(serde_json::from_str::<T>(r#"{"a": 1e12}"#).is_err());
+    }
+}

@@ -1,0 +1,15 @@
+//! Wire types: request bodies (`Create…`, `Update…` as merge patch), responses (`…Response`
+//! built from models) and list queries. Table models never go on the wire.
+pub mod actions;
+pub mod categories;
+pub mod evidence;
+pub mod finding_imports;
+pub mod findings;
+pub mod identity;
+pub mod lenient;
+pub mod objectives;
+pub mod plan_lifecycle;
+pub mod plan_matrix;
+pub mod plans;
+pub mod reports;
+pub mod validate;

@@ -1,0 +1,17 @@
+//! `action_objective`: the PEI/PETI objectives an action serves.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "action_objective")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub action_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub objective_id: Uuid,
+    pub organization_id: Uuid,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

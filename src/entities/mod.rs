@@ -1,0 +1,20 @@
+//! sea-orm models, one module per table. Behaviour lives in `services`, not here.
+pub mod action;
+pub mod action_finding;
+pub mod action_objective;
+pub mod audit_chain_head;
+pub mod audit_event;
+pub mod category;
+pub mod enums;
+pub mod evidence;
+pub mod evidence_file;
+pub mod finding;
+pub mod finding_import;
+pub mod idempotency_record;
+pub mod objective;
+pub mod organization;
+pub mod plan;
+pub mod plan_objective;
+pub mod refresh_token;
+pub mod service_account;
+pub mod user;

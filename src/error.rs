@@ -1,0 +1,321 @@
+//! The one error type of the service and its RFC 9457 `application/problem+json` rendering.
+//!
+//! Every failure a client can see is an [`ApiError`] carrying an [`ErrorCode`]. The code table
+//! below is the single source of truth for status, stable `type` URI and the English/Spanish titles.
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Base of the `type` URI of every problem.
+pub const PROBLEM_BASE: &str = "https://mejora.gov.co/problems/";
+
+macro_rules! error_codes {
+    ($($variant:ident => ($status:expr, $slug:literal, $en:literal, $es:literal)),+ $(,)?) => {
+        /// Stable, machine-readable error codes. Clients branch on these, never on text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode { $($variant),+ }
+
+        impl ErrorCode {
+            /// Every code, for the documentation table and the enumeration endpoint.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),+];
+            /// HTTP status of this code.
+            pub fn status(self) -> StatusCode { match self { $(ErrorCode::$variant => $status),+ } }
+            /// The snake_case code string.
+            pub fn as_str(self) -> &'static str { match self { $(ErrorCode::$variant => $slug),+ } }
+            /// Short English title.
+            pub fn title_en(self) -> &'static str { match self { $(ErrorCode::$variant => $en),+ } }
+            /// Short Spanish title.
+            pub fn title_es(self) -> &'static str { match self { $(ErrorCode::$variant => $es),+ } }
+        }
+    };
+}
+
+error_codes! {
+    ValidationFailed => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request has invalid fields", "La solicitud tiene campos inválidos"),
+    InvalidJson => (StatusCode::BAD_REQUEST, "invalid_json", "The body is not valid JSON for this operation", "El cuerpo no es un JSON válido para esta operación"),
+    InvalidQuery => (StatusCode::BAD_REQUEST, "invalid_query", "A query parameter is invalid", "Un parámetro de consulta es inválido"),
+    InvalidPath => (StatusCode::BAD_REQUEST, "invalid_path", "A path parameter is invalid", "Un parámetro de la ruta es inválido"),
+    InvalidHeader => (StatusCode::BAD_REQUEST, "invalid_header", "A request header is invalid", "Un encabezado de la solicitud es inválido"),
+    InvalidCursor => (StatusCode::BAD_REQUEST, "invalid_cursor", "The pagination cursor is invalid", "El cursor de paginación es inválido"),
+    InvalidMultipart => (StatusCode::BAD_REQUEST, "invalid_multipart", "The multipart body is malformed", "El cuerpo multipart está mal formado"),
+    Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication is required", "Se requiere autenticación"),
+    InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token", "The access token is invalid or expired", "El token de acceso es inválido o expiró"),
+    InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid credentials", "Credenciales inválidas"),
+    InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token", "The refresh token is invalid, expired or revoked", "El token de actualización es inválido, expiró o fue revocado"),
+    Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Your roles do not allow this operation", "Sus roles no permiten esta operación"),
+    SegregationOfDuties => (StatusCode::FORBIDDEN, "segregation_of_duties", "Segregation of duties forbids this operation", "La segregación de funciones impide esta operación"),
+    NotFound => (StatusCode::NOT_FOUND, "not_found", "The resource does not exist", "El recurso no existe"),
+    RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such endpoint", "No existe ese punto de acceso"),
+    MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this endpoint", "Método no permitido en este punto de acceso"),
+    Conflict => (StatusCode::CONFLICT, "conflict", "The request conflicts with the current state", "La solicitud entra en conflicto con el estado actual"),
+    AlreadyExists => (StatusCode::CONFLICT, "already_exists", "A resource with the same key already exists", "Ya existe un recurso con la misma clave"),
+    InvalidTransition => (StatusCode::CONFLICT, "invalid_transition", "That state change is not allowed", "Ese cambio de estado no está permitido"),
+    Immutable => (StatusCode::CONFLICT, "immutable", "The resource can no longer be changed", "El recurso ya no puede modificarse"),
+    IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", "The Idempotency-Key was used with a different request", "La Idempotency-Key se usó con otra solicitud"),
+    IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed", "Una solicitud con esta Idempotency-Key aún se está procesando"),
+    PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed", "The resource changed since you read it (stale If-Match)", "El recurso cambió desde que lo leyó (If-Match desactualizado)"),
+    PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required", "This operation requires an If-Match header", "Esta operación requiere el encabezado If-Match"),
+    ImportRejected => (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected", "The file has invalid rows; nothing was written", "El archivo tiene filas inválidas; no se escribió nada"),
+    IncompleteBody => (StatusCode::BAD_REQUEST, "incomplete_body", "The request body ended before it was complete", "El cuerpo de la solicitud terminó antes de estar completo"),
+    PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large", "El cuerpo de la solicitud es demasiado grande"),
+    UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", "Tipo de contenido no soportado"),
+    NotAcceptable => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Cannot produce the requested representation", "No se puede producir la representación solicitada"),
+    RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; retry later", "Demasiadas solicitudes; intente más tarde"),
+    ServiceUnavailable => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "The service is temporarily unavailable", "El servicio no está disponible temporalmente"),
+    Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "Error interno"),
+}
+
+/// A piece of text in both languages the API speaks.
+#[derive(Debug, Clone)]
+pub struct Text {
+    /// English.
+    pub en: String,
+    /// Spanish.
+    pub es: String,
+}
+
+impl Text {
+    /// Builds a bilingual text.
+    pub fn new(en: impl Into<String>, es: impl Into<String>) -> Self {
+        Self { en: en.into(), es: es.into() }
+    }
+}
+
+/// One invalid field of a request (or of one row of a bulk upload).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    /// Data row of a bulk upload, counted from 1 (absent for ordinary requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = 3)]
+    pub row: Option<u64>,
+    /// JSON path of the field (`score`, `rows[3].due_date`).
+    #[schema(example = "score")]
+    pub field: String,
+    /// Stable code of the rule that failed.
+    #[schema(example = "out_of_range")]
+    pub code: String,
+    /// Human-readable explanation.
+    #[schema(example = "must be between 0 and 100")]
+    pub message: String,
+}
+
+impl FieldError {
+    /// Builds a field error.
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { row: None, field: field.into(), code: code.into(), message: message.into() }
+    }
+
+    /// The same error, located at data row `row` of a bulk upload.
+    pub fn at_row(mut self, row: u64) -> Self {
+        self.row = Some(row);
+        self
+    }
+}
+
+/// RFC 9457 problem details, as sent on the wire.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// URI identifying the problem type; stable per `code`.
+    #[schema(example = "https://mejora.gov.co/problems/validation_failed")]
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary of the problem type, in the language asked for with `Accept-Language`.
+    #[schema(example = "The request has invalid fields")]
+    pub title: String,
+    /// HTTP status code.
+    #[schema(example = 422)]
+    pub status: u16,
+    /// Explanation specific to this occurrence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path this problem occurred on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "/api/v1/plans")]
+    pub instance: Option<String>,
+    /// Stable machine-readable error code.
+    pub code: ErrorCode,
+    /// Field-level errors, for validation problems.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Request id, to quote when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// The service's single error type.
+#[derive(Debug, thiserror::Error)]
+#[error("{code:?}: {}", detail.as_ref().map(|d| d.en.as_str()).unwrap_or(""))]
+pub struct ApiError {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// Optional occurrence-specific explanation.
+    pub detail: Option<Text>,
+    /// Field errors for validation failures.
+    pub errors: Vec<FieldError>,
+    /// Seconds to wait, for 429/503.
+    pub retry_after: Option<u64>,
+    /// Underlying cause, logged and never shown.
+    #[source]
+    pub source: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    /// An error with just a code.
+    pub fn new(code: ErrorCode) -> Self {
+        Self { code, detail: None, errors: Vec::new(), retry_after: None, source: None }
+    }
+    /// Adds a bilingual detail.
+    pub fn detail(mut self, en: impl Into<String>, es: impl Into<String>) -> Self {
+        self.detail = Some(Text::new(en, es));
+        self
+    }
+    /// A 422 with field errors.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        Self { errors, ..Self::new(ErrorCode::ValidationFailed) }
+    }
+    /// A 422 with a single field error.
+    pub fn field(field: &str, code: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, code, message)])
+    }
+    /// 404: missing, or belonging to another organization (indistinguishable on purpose).
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound)
+    }
+    /// 403 for a principal whose roles do not allow the operation.
+    pub fn forbidden() -> Self {
+        Self::new(ErrorCode::Forbidden)
+    }
+    /// 409 for a state conflict.
+    pub fn conflict(code: ErrorCode, en: impl Into<String>, es: impl Into<String>) -> Self {
+        Self::new(code).detail(en, es)
+    }
+    /// 500 wrapping an unexpected cause; the cause is logged, never sent.
+    pub fn internal(source: impl Into<anyhow::Error>) -> Self {
+        Self { source: Some(source.into()), ..Self::new(ErrorCode::Internal) }
+    }
+    /// Replaces the code, keeping detail and field errors (e.g. a 409 that names its field).
+    pub fn with_code(mut self, code: ErrorCode) -> Self {
+        self.code = code;
+        self
+    }
+    /// 429/503 with `Retry-After`.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    /// The problem body in the given language (`es` or anything else for English).
+    pub fn problem(&self, spanish: bool) -> Problem {
+        Problem {
+            type_: format!("{PROBLEM_BASE}{}", self.code.as_str()),
+            title: if spanish { self.code.title_es() } else { self.code.title_en() }.to_string(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.as_ref().map(|d| if spanish { d.es.clone() } else { d.en.clone() }),
+            instance: None,
+            code: self.code,
+            errors: self.errors.clone(),
+            request_id: None,
+        }
+    }
+}
+
+/// Stored in the response extensions so the localisation middleware can re-render the body.
+#[derive(Clone)]
+pub struct ProblemSource {
+    /// English rendering.
+    pub en: Problem,
+    /// Spanish rendering.
+    pub es: Problem,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if self.code == ErrorCode::Internal {
+            tracing::error!(error = ?self.source, "internal error");
+        } else if self.code == ErrorCode::ServiceUnavailable {
+            tracing::warn!(error = ?self.source, "service unavailable");
+        }
+        let en = self.problem(false);
+        let mut builder = HttpResponse::build(self.status_code());
+        builder.content_type("application/problem+json");
+        if let Some(seconds) = self.retry_after {
+            builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if matches!(self.code, ErrorCode::Unauthenticated | ErrorCode::InvalidToken) {
+            let value = if self.code == ErrorCode::InvalidToken {
+                r#"Bearer realm="mejora", error="invalid_token""#
+            } else {
+                r#"Bearer realm="mejora""#
+            };
+            builder.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static(value)));
+        }
+        let body = serde_json::to_vec(&en).unwrap_or_default();
+        let mut response = builder.body(body);
+        response.extensions_mut().insert(ProblemSource { en, es: self.problem(true) });
+        response
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, SqlErr};
+        match err.sql_err() {
+            Some(SqlErr::UniqueConstraintViolation(_)) => {
+                return ApiError::new(ErrorCode::AlreadyExists)
+                    .detail("Another record already uses that unique key", "Otro registro ya usa esa clave única")
+            }
+            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                return ApiError::new(ErrorCode::Conflict).detail(
+                    "A referenced record does not exist or is still referenced",
+                    "Un registro referenciado no existe o aún está referenciado",
+                )
+            }
+            _ => {}
+        }
+        match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError {
+                source: Some(anyhow::anyhow!(err.to_string())),
+                ..ApiError::new(ErrorCode::ServiceUnavailable).retry_after(5)
+            },
+            DbErr::RecordNotFound(_) => ApiError::not_found(),
+            _ if is_connection_failure(&err) => ApiError {
+                source: Some(anyhow::anyhow!(err.to_string())),
+                ..ApiError::new(ErrorCode::ServiceUnavailable).retry_after(5)
+            },
+            _ => ApiError::internal(anyhow::anyhow!(err.to_string())),
+        }
+    }
+}
+
+/// Lost connections surface as generic query errors; recognise them so clients get 503, not 500.
+fn is_connection_failure(err: &sea_orm::DbErr) -> bool {
+    let text = err.to_string();
+    [
+        "connection refused",
+        "Connection refused",
+        "connection reset",
+        "broken pipe",
+        "Broken pipe",
+        "terminating connection",
+        "pool timed out",
+        "PoolTimedOut",
+        "error communicating with database",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "unexpected end of file",
+        "connection closed",
+        "Io(",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+}
+
+/// Result alias used by services and handlers.
+pub type ApiResult<T> = Result<T, ApiError>;

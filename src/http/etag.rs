@@ -1,0 +1,67 @@
+//! Optimistic concurrency: every resource carries a `version`; reads send it as a strong
+//! `ETag` (`"v3"`), and changes must send it back in `If-Match`.
+use crate::error::{ApiError, ErrorCode};
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
+use serde::Serialize;
+use std::future::{ready, Ready};
+
+/// The entity tag of a row version.
+pub fn etag(version: i32) -> String {
+    format!("\"v{version}\"")
+}
+
+/// The `If-Match` header of a request, parsed into the version it names.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Option<Option<i32>>);
+
+impl IfMatch {
+    /// The version the client read; 428 when the header is missing, 400 when it is not an
+    /// entity tag this service issued (`*` included: a change must name what it changes).
+    pub fn required(&self) -> Result<i32, ApiError> {
+        match self.0 {
+            None => Err(ApiError::new(ErrorCode::PreconditionRequired)),
+            Some(None) => Err(ApiError::new(ErrorCode::InvalidHeader)
+                .detail("If-Match must be an ETag such as \"v3\"", "If-Match debe ser un ETag como \"v3\"")),
+            Some(Some(v)) => Ok(v),
+        }
+    }
+
+    /// Checks the header against the row's current version.
+    pub fn check(&self, current: i32) -> Result<i32, ApiError> {
+        let wanted = self.required()?;
+        if wanted == current {
+            Ok(wanted)
+        } else {
+            Err(ApiError::new(ErrorCode::PreconditionFailed))
+        }
+    }
+}
+
+fn parse(value: &HeaderValue) -> Option<i32> {
+    let text = value.to_str().ok()?.trim();
+    let text = text.strip_prefix("W/").unwrap_or(text);
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    inner.strip_prefix('v')?.parse().ok()
+}
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req.headers().get(header::IF_MATCH).map(parse);
+        ready(Ok(IfMatch(value)))
+    }
+}
+
+/// A `200 OK` JSON reply with the row's `ETag`.
+pub fn ok_tagged<T: Serialize>(version: i32, body: &T) -> HttpResponse {
+    tagged(HttpResponse::Ok(), version, body)
+}
+
+/// A JSON reply with the given status builder and the row's `ETag`.
+pub fn tagged<T: Serialize>(mut builder: HttpResponseBuilder, version: i32, body: &T) -> HttpResponse {
+    builder.insert_header((header::ETAG, etag(version))).json(body)
+}

@@ -1,0 +1,14 @@
+//! mejora: the MSPI continuous-improvement service. Layers: `routes` (HTTP) → `services`
+//! (rules, queries, audit, tenancy) → `entities` (tables).
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod dto;
+pub mod entities;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod telemetry;

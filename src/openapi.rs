@@ -1,0 +1,148 @@
+//! The OpenAPI 3.1 document: collected from the handlers registered with `.service()`, then
+//! completed with the problem responses every operation can give.
+use crate::error::{ErrorCode, FieldError, Problem};
+use crate::routes;
+use actix_web::App;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+
+/// Problem responses use this media type (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut Document) {
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from /api/v1/auth/login or /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Static parts of the document: info, tags, shared schemas, security scheme.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "mejora API",
+        version = "1.0.0",
+        description = "Information-security continuous improvement for Colombian public entities (MSPI, MinTIC): \
+evaluation scores and audit findings, improvement plans aligned with PEI/PETI, actions, follow-up evidence and \
+effectiveness review. Errors are RFC 9457 problem documents with a stable `code`; send `Accept-Language: es` \
+for Spanish titles.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    components(schemas(Problem, FieldError, ErrorCode)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-in, token refresh and client credentials"),
+        (name = "me", description = "The authenticated caller"),
+        (name = "organizations", description = "Public entities (tenants)"),
+        (name = "users", description = "People of the organization and their roles"),
+        (name = "service-accounts", description = "Institutional systems calling the API"),
+        (name = "objectives", description = "PEI and PETI strategic objectives that plans serve"),
+        (name = "plans", description = "Improvement plans and their lifecycle"),
+        (name = "categories", description = "Scored categories of a plan, with improvement alternatives"),
+        (name = "findings", description = "Audit findings (hallazgos), their lifecycle and bulk uploads of audit results"),
+        (name = "actions", description = "Improvement actions, their evaluation and reformulation"),
+        (name = "evidence", description = "Follow-up evidence, its files and its review"),
+        (name = "reports", description = "Progress reports of a plan and the organization's dashboard"),
+        (name = "audit", description = "Append-only, hash-chained audit trail"),
+        (name = "enums", description = "Enumerations with Spanish and English labels"),
+        (name = "health", description = "Liveness and readiness probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The complete document, as served at `/api/v1/openapi.json` and committed in `openapi/`.
+pub fn document() -> Document {
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(routes::health::live)
+        .service(routes::health::ready)
+        .service(scope::scope("/api/v1").configure(routes::configure))
+        .split_for_parts();
+    complete(api)
+}
+
+fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+        .build()
+        .into()
+}
+
+fn add(op: &mut Operation, status: &str, description: &str) {
+    op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description));
+}
+
+/// Adds the problem responses every operation may give and moves error bodies to
+/// `application/problem+json`.
+pub fn complete(mut api: Document) -> Document {
+    for (path, item) in api.paths.paths.iter_mut() {
+        let ops = [
+            (item.get.as_mut(), false),
+            (item.post.as_mut(), true),
+            (item.put.as_mut(), true),
+            (item.patch.as_mut(), true),
+            (item.delete.as_mut(), false),
+        ];
+        for (op, writes) in ops {
+            let Some(op) = op else { continue };
+            for response in op.responses.responses.values_mut() {
+                if let RefOr::T(response) = response {
+                    if let Some(content) = response.content.shift_remove("application/json") {
+                        let is_problem = matches!(&content, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem")));
+                        let key = if is_problem { PROBLEM_JSON } else { "application/json" };
+                        response.content.insert(key.to_string(), content);
+                    }
+                }
+            }
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if path != "/health/live" {
+                add(op, "400", "Malformed request: invalid JSON, query, path or header");
+                add(op, "503", "Database unavailable; retry later");
+            }
+            if secured {
+                add(op, "401", "Missing, invalid or expired access token");
+                add(op, "403", "Your roles do not allow this operation");
+            }
+            if writes && op.request_body.is_some() {
+                add(op, "413", "Body too large");
+                add(op, "415", "Unsupported media type");
+            }
+            let idempotent = op
+                .parameters
+                .as_ref()
+                .is_some_and(|ps| ps.iter().any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key")));
+            if idempotent {
+                add(op, "422", "Invalid fields, or the Idempotency-Key was used with another request");
+            }
+            if path.ends_with("/auth/login") || path.ends_with("/auth/token") {
+                add(op, "429", "Too many failed attempts; see Retry-After");
+            }
+            add(op, "500", "Internal error (details are logged, never sent)");
+        }
+    }
+    api
+}
+
+/// The document as pretty JSON with a trailing newline (the committed file's format).
+pub fn to_pretty_json(api: &Document) -> String {
+    let mut text = api.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,147 @@
+//! Scored categories of a plan: `/plans/{id}/categories` and `/categories/{id}`.
+use crate::auth::{AnyMember, Auth, PlanWriter};
+use crate::dto::categories::{CategoryListQuery, CategoryResponse, CreateCategoryRequest, UpdateCategoryRequest};
+use crate::entities::category;
+use crate::error::{ApiError, Problem};
+use crate::http::etag::{ok_tagged, IfMatch};
+use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::pagination::Page;
+use crate::services::audit::Actor;
+use crate::services::categories;
+use crate::services::tenancy::find_in_org;
+use crate::startup::AppState;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use sea_orm::TransactionTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+/// Add a category to a plan
+///
+/// Adds a scored line (e.g. a FURAG index with its score and improvement alternatives) to a
+/// `draft` or `submitted` plan. Scores are 0–100; `gap` and `maturity_band` are computed.
+#[utoipa::path(tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
+    params(
+        ("id" = Uuid, Path, description = "Plan id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+    ),
+    responses(
+        (status = 201, description = "Created", body = CategoryResponse, headers(("Location" = String, description = "URL of the category"), ("ETag" = String, description = "Version"))),
+        (status = 404, description = "No such plan in your organization", body = Problem),
+        (status = 409, description = "The plan is no longer editable", body = Problem),
+        (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = Problem),
+    ))]
+#[post("/plans/{id}/categories")]
+pub async fn create_category(
+    auth: Auth<PlanWriter>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    key: IdempotencyKey,
+    body: web::Json<CreateCategoryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let plan_id = *id;
+    let actor = Actor::from(&auth.principal);
+    idempotency::write(&state.db, &auth, &key, &("create_category", plan_id, &body), async |txn| {
+        let created = categories::create(txn, &actor, auth.organization_id, plan_id, body.clone()).await?;
+        Reply::created(format!("/api/v1/categories/{}", created.id), created.version, &CategoryResponse::from(created))
+    })
+    .await
+}
+
+/// List a plan's categories
+///
+/// In plan order (`position`, then creation).
+#[utoipa::path(tag = "categories", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Plan id"), CategoryListQuery),
+    responses(
+        (status = 200, description = "One page", body = Page<CategoryResponse>),
+        (status = 404, description = "No such plan in your organization", body = Problem),
+    ))]
+#[get("/plans/{id}/categories")]
+pub async fn list_categories(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<CategoryListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(categories::list(&state.db, auth.organization_id, *id, &query).await?))
+}
+
+/// Get a category
+#[utoipa::path(tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Category id")), responses(
+    (status = 200, description = "The category", body = CategoryResponse, headers(("ETag" = String, description = "Version"))),
+    (status = 404, description = "No such category in your organization", body = Problem),
+))]
+#[get("/categories/{id}")]
+pub async fn get_category(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_in_org::<category::Entity>(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.version, &CategoryResponse::from(found)))
+}
+
+/// Update a category (merge patch)
+///
+/// Only while its plan is `draft` or `submitted` (409 `immutable` otherwise).
+#[utoipa::path(tag = "categories", security(("bearer" = [])), request_body(content = UpdateCategoryRequest, content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path, description = "Category id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    responses(
+        (status = 200, description = "Updated", body = CategoryResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 404, description = "No such category in your organization", body = Problem),
+        (status = 409, description = "The plan is no longer editable", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+#[patch("/categories/{id}")]
+pub async fn update_category(
+    auth: Auth<PlanWriter>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UpdateCategoryRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    let txn = state.db.begin().await?;
+    let updated =
+        categories::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await?;
+    txn.commit().await?;
+    Ok(ok_tagged(updated.version, &CategoryResponse::from(updated)))
+}
+
+/// Delete a category
+///
+/// Only while its plan is `draft` or `submitted` (409 `immutable` otherwise).
+#[utoipa::path(tag = "categories", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Category id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such category in your organization", body = Problem),
+        (status = 409, description = "The plan is no longer editable", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+#[delete("/categories/{id}")]
+pub async fn delete_category(
+    auth: Auth<PlanWriter>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    let txn = state.db.begin().await?;
+    categories::delete(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_category)
+        .service(list_categories)
+        .service(get_category)
+        .service(update_category)
+        .service(delete_category);
+}

@@ -1,0 +1,216 @@
+//! Evidence files: multipart upload (streamed to the object store), metadata, download and
+//! removal.
+use crate::auth::{AnyMember, Auth, EvidenceReporter};
+use crate::dto::evidence::{FileResponse, UploadFileForm};
+use crate::entities::evidence_file;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::etag::{etag, ok_tagged};
+use crate::services::audit::Actor;
+use crate::services::tenancy::find_in_org;
+use crate::services::{evidence, files};
+use crate::startup::AppState;
+use actix_multipart::{Multipart, MultipartError};
+use actix_web::http::header;
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use base64::Engine;
+use futures_util::StreamExt;
+use sea_orm::TransactionTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+/// Room for multipart boundaries and part headers around the file's bytes.
+const MULTIPART_OVERHEAD: u64 = 16 * 1024;
+
+fn multipart_error(e: MultipartError) -> ApiError {
+    match e {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible
+        | MultipartError::BoundaryMissing => ApiError::new(ErrorCode::UnsupportedMediaType)
+            .detail("Send the file as multipart/form-data", "Envíe el archivo como multipart/form-data"),
+        other => {
+            let text = other.to_string();
+            ApiError::new(ErrorCode::InvalidMultipart).detail(text.clone(), text)
+        }
+    }
+}
+
+/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
+fn content_disposition(name: &str) -> String {
+    let fallback: String =
+        name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Upload a file to evidence
+///
+/// `multipart/form-data` with one part named `file` (sent first). The bytes are streamed to
+/// the object store; the media type is detected from them (PDF, PNG, JPEG, GIF, WebP, TIFF,
+/// Word, Excel, PowerPoint, OpenDocument, ZIP, CSV or plain text; anything else is 415) and the
+/// SHA-256 is computed. Files past `MEJORA_UPLOAD_LIMIT` are 413, empty files 422. Re-sending
+/// the same bytes to the same evidence returns the existing file with 200.
+#[utoipa::path(tag = "evidence", security(("bearer" = [])),
+    request_body(content = UploadFileForm, content_type = "multipart/form-data"),
+    params(("id" = Uuid, Path, description = "Evidence id")),
+    responses(
+        (status = 201, description = "Stored", body = FileResponse, headers(("Location" = String, description = "URL of the file"))),
+        (status = 200, description = "The same bytes were already attached; that file", body = FileResponse),
+        (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
+        (status = 404, description = "No such evidence in your organization", body = Problem),
+        (status = 409, description = "Accepted evidence is immutable", body = Problem),
+        (status = 413, description = "The file is larger than the limit", body = Problem),
+        (status = 415, description = "Not multipart, or a file type that is not accepted", body = Problem),
+        (status = 422, description = "No file part, or an empty file", body = Problem),
+    ))]
+#[post("/evidence/{id}/files")]
+pub async fn upload_evidence_file(
+    auth: Auth<EvidenceReporter>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    req: HttpRequest,
+    mut form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let (evidence_id, org) = (*id, auth.organization_id);
+    let actor = Actor::from(&auth.principal);
+    evidence::ensure_may_attach(&state.db, &actor, org, evidence_id).await?;
+    let limit = u64::try_from(state.config.upload_limit).unwrap_or(u64::MAX);
+    // A body announced far past the limit is refused before it is read; the exact limit is
+    // enforced on the file's bytes while streaming.
+    let announced = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > limit.saturating_add(MULTIPART_OVERHEAD)) {
+        return Err(files::too_large(limit));
+    }
+    let field = match form.next().await {
+        None => return Err(ApiError::field("file", "required", "send one multipart part named file")),
+        Some(Err(e)) => return Err(multipart_error(e)),
+        Some(Ok(field)) => field,
+    };
+    let filename = field.content_disposition().and_then(|cd| cd.get_filename()).map(str::to_string);
+    if field.name() != Some("file") || filename.is_none() {
+        return Err(ApiError::field("file", "required", "the first part must be a file named file"));
+    }
+    let name = files::clean_name(filename.as_deref());
+    let file_id = Uuid::now_v7();
+    let key = files::storage_key(org, file_id);
+    let received = files::receive(&state.storage, &key, limit, &name, field).await?;
+    let now = crate::services::now();
+    let model = evidence_file::Model {
+        id: file_id,
+        evidence_id,
+        name,
+        media_type: received.media_type.to_string(),
+        size: i64::try_from(received.size).unwrap_or(i64::MAX),
+        sha256: received.sha256,
+        storage_key: key.clone(),
+        organization_id: org,
+        created_at: now,
+        updated_at: now,
+        created_by: actor.id,
+        updated_by: actor.id,
+        version: 1,
+    };
+    let attached = async {
+        let txn = state.db.begin().await?;
+        let result = evidence::attach(&txn, &actor, org, evidence_id, model).await?;
+        txn.commit().await?;
+        Ok::<_, ApiError>(result)
+    }
+    .await;
+    match attached {
+        Ok((stored, true)) => Ok(HttpResponse::Created()
+            .insert_header((header::LOCATION, format!("/api/v1/files/{}", stored.id)))
+            .insert_header((header::ETAG, etag(1)))
+            .json(stored)),
+        Ok((existing, false)) => {
+            files::remove(&state.storage, &key).await;
+            Ok(HttpResponse::Ok().json(existing))
+        }
+        Err(e) => {
+            files::remove(&state.storage, &key).await;
+            Err(e)
+        }
+    }
+}
+
+/// Get a file's metadata
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "File id")), responses(
+    (status = 200, description = "The file's name, type, size and SHA-256", body = FileResponse),
+    (status = 404, description = "No such file in your organization", body = Problem),
+))]
+#[get("/files/{id}")]
+pub async fn get_file(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_in_org::<evidence_file::Entity>(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.version, &FileResponse::from(found)))
+}
+
+/// Download a file
+///
+/// Streams the stored bytes as an attachment with the detected media type,
+/// `X-Content-Type-Options: nosniff`, and the SHA-256 in `X-Content-SHA256` (hex) and
+/// `Repr-Digest` (RFC 9530).
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "File id")), responses(
+    (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>,
+        headers(("Content-Disposition" = String, description = "attachment with the file name"), ("X-Content-SHA256" = String, description = "SHA-256 of the bytes, hex"), ("Repr-Digest" = String, description = "SHA-256 of the bytes (RFC 9530)"))),
+    (status = 404, description = "No such file in your organization", body = Problem),
+))]
+#[get("/files/{id}/content")]
+pub async fn download_file(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_in_org::<evidence_file::Entity>(&state.db, auth.organization_id, *id).await?;
+    let stream = files::open(&state.storage, &found.storage_key).await?;
+    let digest =
+        hex::decode(&found.sha256).map(|d| base64::engine::general_purpose::STANDARD.encode(d)).unwrap_or_default();
+    let size = u64::try_from(found.size).unwrap_or(0);
+    Ok(HttpResponse::Ok()
+        .content_type(found.media_type.as_str())
+        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&found.name)))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header(("X-Content-SHA256", found.sha256.as_str()))
+        .insert_header(("Repr-Digest", format!("sha-256=:{digest}:")))
+        .no_chunking(size)
+        .streaming(stream.map(|chunk| chunk.map_err(std::io::Error::other))))
+}
+
+/// Remove a file from evidence
+///
+/// Only from evidence that is not accepted. The record goes at once and the stored bytes right
+/// after (a storage failure is logged with the key).
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "File id")), responses(
+    (status = 204, description = "Removed"),
+    (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
+    (status = 404, description = "No such file in your organization", body = Problem),
+    (status = 409, description = "The evidence is accepted and immutable", body = Problem),
+))]
+#[delete("/files/{id}")]
+pub async fn delete_file(
+    auth: Auth<EvidenceReporter>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let txn = state.db.begin().await?;
+    let key = evidence::detach(&txn, &Actor::from(&auth.principal), auth.organization_id, *id).await?;
+    txn.commit().await?;
+    files::remove(&state.storage, &key).await;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(upload_evidence_file).service(get_file).service(download_file).service(delete_file);
+}

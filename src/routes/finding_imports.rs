@@ -1,0 +1,176 @@
+//! Bulk uploads of findings (auditors), and their records (every member).
+use crate::auth::{AnyMember, AuditorOnly, Auth};
+use crate::dto::finding_imports::{ImportFindingRow, ImportListQuery, ImportQuery, ImportResponse, ImportSummary};
+use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
+use crate::entities::finding_import;
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::etag::ok_tagged;
+use crate::http::idempotency::{self, Claim, IdempotencyKey, Reply};
+use crate::http::pagination::Page;
+use crate::services::audit::Actor;
+use crate::services::finding_imports::{self, Encoding, ImportRequest};
+use crate::services::tenancy::find_in_org;
+use crate::startup::AppState;
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use sea_orm::TransactionTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+const CSV_EXAMPLE: &str = "fuente;código informe;fecha informe;vigencia;código hallazgo;título;clasificación;severidad;requisitos\n\
+Auditoría interna;OCI-2025-07;31/03/2025;2024;H-01;Sin revisión periódica de accesos;No conformidad menor;Alta;A.5.15|A.5.18\n";
+
+/// Reads the body format and charset from `Content-Type`; 415 for anything else.
+fn body_format(req: &HttpRequest) -> Result<(ImportFormat, Option<&'static Encoding>), ApiError> {
+    let unsupported = || {
+        ApiError::new(ErrorCode::UnsupportedMediaType).detail(
+            "Send the findings as text/csv or application/json",
+            "Envíe los hallazgos como text/csv o application/json",
+        )
+    };
+    let mime = req.mime_type().ok().flatten().ok_or_else(unsupported)?;
+    let format = match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix().map(|s| s.as_str())) {
+        ("text" | "application", "csv", _) => ImportFormat::Csv,
+        ("application", "json", _) | ("application", _, Some("json")) => ImportFormat::Json,
+        _ => return Err(unsupported()),
+    };
+    let charset = match mime.get_param("charset") {
+        None => None,
+        Some(label) => Some(Encoding::for_label(label.as_str().as_bytes()).ok_or_else(|| {
+            ApiError::new(ErrorCode::UnsupportedMediaType)
+                .detail(format!("Unknown charset {label}"), format!("Juego de caracteres desconocido: {label}"))
+        })?),
+    };
+    Ok((format, charset))
+}
+
+/// Upload findings in bulk
+///
+/// Imports a CSV file or a JSON array of findings, parsed while it arrives (the file is never
+/// held in memory). CSV as spreadsheets write it: `,` or `;` separated (detected), UTF-8 with or
+/// without BOM or Windows-1252, dates `YYYY-MM-DD` or `DD/MM/YYYY`, multi-line quoted cells, and
+/// Spanish or English headers (`fuente`, `código informe`, `fecha informe`, `vigencia`, `código
+/// hallazgo`, `título`, `condición`, `criterio`, `causa`, `efecto`, `clasificación`, `severidad`,
+/// `estado`, `requisitos`) matched ignoring case and accents; enumeration cells accept the code or
+/// the Spanish or English label (`Alta`, `high`). Rows are matched to stored findings by their
+/// natural key (source, report code, finding code), so uploading the same file again creates
+/// nothing; repeats of a key within the file are reported. The reply is the import record;
+/// `mode=atomic` with invalid rows answers 422 `import_rejected` with every row error and writes
+/// no finding (the record is kept). The body limit is `MEJORA_IMPORT_LIMIT`.
+#[utoipa::path(tag = "findings", security(("bearer" = [])),
+    request_body(description = "The findings: a CSV file with a header row, or a JSON array of objects",
+        content(
+            (Vec<ImportFindingRow> = "application/json"),
+            (String = "text/csv", example = json!(CSV_EXAMPLE)),
+        )),
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 201, description = "Import record (also for dry runs, and for partial uploads with rejected rows)", body = ImportResponse, headers(("Location" = String, description = "URL of the import record"))),
+        (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
+        (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
+        (status = 415, description = "Neither text/csv nor application/json, or an unknown charset", body = Problem),
+        (status = 422, description = "`import_rejected`: all-or-nothing upload with invalid rows (each row error has `row`, `field`, `code`, `message`); `validation_failed`: missing or unknown columns", body = Problem),
+    ))]
+#[post("/findings/imports")]
+pub async fn import_findings(
+    auth: Auth<AuditorOnly>,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    query: web::Query<ImportQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let (format, charset) = body_format(&req)?;
+    let max_bytes = state.config.import_limit as u64;
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let options = ImportRequest {
+        format,
+        charset,
+        mode: query.mode.unwrap_or(ImportMode::Atomic),
+        dry_run: query.dry_run.unwrap_or(false),
+        on_conflict: query.on_conflict.unwrap_or(ConflictPolicy::Skip),
+        max_bytes,
+    };
+    if declared.is_some_and(|n| n > max_bytes) {
+        return Err(ApiError::new(ErrorCode::PayloadTooLarge));
+    }
+    let body = payload.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
+    let actor = Actor::from(&auth.principal);
+    let txn = state.db.begin().await?;
+    let key = key.0.as_deref();
+    if let Some(key) = key {
+        if let Claim::Used(existing) = idempotency::claim(&txn, &auth, key, "").await? {
+            txn.rollback().await?;
+            let sha = finding_imports::hash_body(body, max_bytes).await?;
+            return idempotency::replay(existing, &idempotency::fingerprint(&options.fingerprint(&sha))?);
+        }
+    }
+    let record = finding_imports::run(&txn, &actor, auth.organization_id, &options, body).await?;
+    let location = format!("/api/v1/findings/imports/{}", record.id);
+    if record.status == ImportStatus::Rejected && !record.dry_run {
+        // The record is kept; the key is not, so the fixed file can be sent with it.
+        if let Some(key) = key {
+            idempotency::forget(&txn, &auth, key).await?;
+        }
+        txn.commit().await?;
+        let response = ImportResponse::from(record);
+        let counts = response.summary.counts;
+        return Err(ApiError::validation(response.errors).with_code(ErrorCode::ImportRejected).detail(
+            format!(
+                "{} of {} rows are invalid; nothing was written. The import record is {location}",
+                counts.rejected, counts.received
+            ),
+            format!(
+                "{} de {} filas son inválidas; no se escribió nada. El registro de la carga es {location}",
+                counts.rejected, counts.received
+            ),
+        ));
+    }
+    let fingerprint = idempotency::fingerprint(&options.fingerprint(&record.file_sha256))?;
+    let version = record.version;
+    let reply = Reply::created(location, version, &ImportResponse::from(record))?;
+    if let Some(key) = key {
+        idempotency::remember(&txn, &auth, key, &fingerprint, &reply).await?;
+    }
+    txn.commit().await?;
+    Ok(reply.into_response(false))
+}
+
+/// List bulk uploads
+///
+/// Uploads of findings in the caller's organization, newest first, without their row errors.
+#[utoipa::path(tag = "findings", security(("bearer" = [])), params(ImportListQuery), responses(
+    (status = 200, description = "One page", body = Page<ImportSummary>),
+))]
+#[get("/findings/imports")]
+pub async fn list_finding_imports(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    query: web::Query<ImportListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(finding_imports::list(&state.db, auth.organization_id, &query).await?))
+}
+
+/// Get a bulk upload
+///
+/// The import record with its counts and its first 1000 row errors.
+#[utoipa::path(tag = "findings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Import id")), responses(
+    (status = 200, description = "The import record", body = ImportResponse),
+    (status = 404, description = "No such import in your organization", body = Problem),
+))]
+#[get("/findings/imports/{id}")]
+pub async fn get_finding_import(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_in_org::<finding_import::Entity>(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.version, &ImportResponse::from(found)))
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    // Before the finding routes, so `/findings/imports` is not read as a finding id.
+    cfg.service(import_findings).service(list_finding_imports).service(get_finding_import);
+}

@@ -1,0 +1,135 @@
+//! PEI/PETI strategic objectives that plans and actions serve.
+use crate::auth::{AnyMember, Auth, PlanWriter};
+use crate::dto::objectives::{CreateObjectiveRequest, ObjectiveListQuery, ObjectiveResponse, UpdateObjectiveRequest};
+use crate::entities::objective;
+use crate::error::{ApiError, Problem};
+use crate::http::etag::{ok_tagged, IfMatch};
+use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::pagination::Page;
+use crate::services::audit::Actor;
+use crate::services::objectives;
+use crate::services::tenancy::find_in_org;
+use crate::startup::AppState;
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use sea_orm::TransactionTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+/// Create a strategic objective
+///
+/// Records a PEI (institutional) or PETI (IT) strategic objective so plans can say which
+/// objectives they serve. `code` is unique per source within the organization.
+#[utoipa::path(tag = "objectives", security(("bearer" = [])), request_body = CreateObjectiveRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 201, description = "Created", body = ObjectiveResponse, headers(("Location" = String, description = "URL of the objective"), ("ETag" = String, description = "Version"))),
+        (status = 409, description = "Code already used for this source", body = Problem),
+        (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = Problem),
+    ))]
+#[post("/objectives")]
+pub async fn create_objective(
+    auth: Auth<PlanWriter>,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: web::Json<CreateObjectiveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let actor = Actor::from(&auth.principal);
+    idempotency::write(&state.db, &auth, &key, &("create_objective", &body), async |txn| {
+        let created = objectives::create(txn, &actor, auth.organization_id, body.clone()).await?;
+        Reply::created(format!("/api/v1/objectives/{}", created.id), created.version, &ObjectiveResponse::from(created))
+    })
+    .await
+}
+
+/// List strategic objectives
+///
+/// Objectives of the caller's organization, oldest first.
+#[utoipa::path(tag = "objectives", security(("bearer" = [])), params(ObjectiveListQuery), responses(
+    (status = 200, description = "One page", body = Page<ObjectiveResponse>),
+))]
+#[get("/objectives")]
+pub async fn list_objectives(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    query: web::Query<ObjectiveListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(objectives::list(&state.db, auth.organization_id, &query).await?))
+}
+
+/// Get a strategic objective
+#[utoipa::path(tag = "objectives", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Objective id")), responses(
+    (status = 200, description = "The objective", body = ObjectiveResponse, headers(("ETag" = String, description = "Version"))),
+    (status = 404, description = "No such objective in your organization", body = Problem),
+))]
+#[get("/objectives/{id}")]
+pub async fn get_objective(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_in_org::<objective::Entity>(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.version, &ObjectiveResponse::from(found)))
+}
+
+/// Update a strategic objective (merge patch)
+#[utoipa::path(tag = "objectives", security(("bearer" = [])), request_body(content = UpdateObjectiveRequest, content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path, description = "Objective id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    responses(
+        (status = 200, description = "Updated", body = ObjectiveResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 404, description = "No such objective in your organization", body = Problem),
+        (status = 409, description = "Code already used for this source", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+#[patch("/objectives/{id}")]
+pub async fn update_objective(
+    auth: Auth<PlanWriter>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UpdateObjectiveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    let txn = state.db.begin().await?;
+    let updated =
+        objectives::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await?;
+    txn.commit().await?;
+    Ok(ok_tagged(updated.version, &ObjectiveResponse::from(updated)))
+}
+
+/// Delete a strategic objective
+///
+/// Only objectives no plan links to can be deleted.
+#[utoipa::path(tag = "objectives", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Objective id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such objective in your organization", body = Problem),
+        (status = 409, description = "Plans still link to it", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+#[delete("/objectives/{id}")]
+pub async fn delete_objective(
+    auth: Auth<PlanWriter>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    let txn = state.db.begin().await?;
+    objectives::delete(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_objective)
+        .service(list_objectives)
+        .service(get_objective)
+        .service(update_objective)
+        .service(delete_objective);
+}

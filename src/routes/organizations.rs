@@ -1,0 +1,112 @@
+//! Organizations (tenants): the platform operator creates them, members read their own,
+//! administrators edit their own.
+use crate::auth::{Admin, AnyMember, Auth, PlatformOperator};
+use crate::dto::identity::{CreateOrganizationRequest, OrganizationResponse, UpdateOrganizationRequest};
+use crate::error::{ApiError, Problem};
+use crate::http::etag::{ok_tagged, IfMatch};
+use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::pagination::{Page, PageParams};
+use crate::services::audit::Actor;
+use crate::services::organizations;
+use crate::startup::AppState;
+use actix_web::{get, patch, post, web, HttpResponse};
+use sea_orm::TransactionTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+/// Create an organization (platform operator)
+///
+/// Registers a public entity as a tenant, optionally with its first administrator (`admin`).
+#[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body = CreateOrganizationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 201, description = "Created", body = OrganizationResponse, headers(("Location" = String, description = "URL of the organization"), ("ETag" = String, description = "Version"))),
+        (status = 409, description = "NIT or admin e-mail already registered", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+#[post("/organizations")]
+pub async fn create_organization(
+    auth: Auth<PlatformOperator>,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: web::Json<CreateOrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let actor = Actor::from(&auth.principal);
+    let fingerprint = (
+        "create_organization",
+        &body.name,
+        &body.tax_id,
+        &body.order,
+        &body.sector,
+        body.admin.as_ref().map(|a| &a.email),
+    );
+    idempotency::write(&state.db, &auth, &key, &fingerprint, async |txn| {
+        let (org, _) = organizations::create(txn, &actor, body.clone()).await?;
+        Reply::created(format!("/api/v1/organizations/{}", org.id), org.version, &OrganizationResponse::from(org))
+    })
+    .await
+}
+
+/// List organizations
+///
+/// The caller's own organization; every organization for the platform operator.
+#[utoipa::path(tag = "organizations", security(("bearer" = [])), params(PageParams), responses(
+    (status = 200, description = "One page", body = Page<OrganizationResponse>),
+))]
+#[get("/organizations")]
+pub async fn list_organizations(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok()
+        .json(organizations::list(&state.db, auth.organization_id, auth.platform_operator, &page).await?))
+}
+
+/// Get an organization
+#[utoipa::path(tag = "organizations", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Organization id")), responses(
+    (status = 200, description = "The organization", body = OrganizationResponse, headers(("ETag" = String, description = "Version"))),
+    (status = 404, description = "Not found or not yours", body = Problem),
+))]
+#[get("/organizations/{id}")]
+pub async fn get_organization(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let org = organizations::get(&state.db, auth.organization_id, auth.platform_operator, *id).await?;
+    Ok(ok_tagged(org.version, &OrganizationResponse::from(org)))
+}
+
+/// Update your organization (merge patch)
+#[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body(content = UpdateOrganizationRequest, content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path, description = "Organization id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    responses(
+        (status = 200, description = "Updated", body = OrganizationResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 404, description = "Not found or not yours", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+#[patch("/organizations/{id}")]
+pub async fn update_organization(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UpdateOrganizationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    // Administrators edit their own organization only, even when they are platform operators.
+    let current = organizations::get(&state.db, auth.organization_id, false, *id).await?;
+    let txn = state.db.begin().await?;
+    let updated =
+        organizations::update(&txn, &Actor::from(&auth.principal), current, version, body.into_inner()).await?;
+    txn.commit().await?;
+    Ok(ok_tagged(updated.version, &OrganizationResponse::from(updated)))
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_organization).service(list_organizations).service(get_organization).service(update_organization);
+}

@@ -1,0 +1,186 @@
+//! Plan matrices: import a TI.PL03 table as a draft plan, export a plan as TI.PL03 or SIRECI
+//! F14.1 (CSV, XLSX, JSON).
+use crate::auth::{AnyMember, Auth, PlanWriter};
+use crate::dto::plan_matrix::{
+    ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
+};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::services::audit::Actor;
+use crate::services::calendar;
+use crate::services::matrix::export;
+use crate::services::matrix::import::{self, MatrixFormat};
+use crate::startup::AppState;
+use actix_web::http::header;
+use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use sea_orm::TransactionTrait;
+use sha2::{Digest, Sha256};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn body_format(req: &HttpRequest) -> Result<MatrixFormat, ApiError> {
+    let unsupported = || {
+        ApiError::new(ErrorCode::UnsupportedMediaType).detail(
+            format!("Send the matrix as text/csv, {XLSX} or application/json"),
+            format!("Envíe la matriz como text/csv, {XLSX} o application/json"),
+        )
+    };
+    let mime = req.mime_type().ok().flatten().ok_or_else(unsupported)?;
+    match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix().map(|s| s.as_str())) {
+        ("text" | "application", "csv", _) => Ok(MatrixFormat::Csv),
+        ("application", "json", _) | ("application", _, Some("json")) => Ok(MatrixFormat::Json),
+        ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet", _) => Ok(MatrixFormat::Xlsx),
+        _ => Err(unsupported()),
+    }
+}
+
+async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::new(ErrorCode::PayloadTooLarge).detail(
+            format!("An upload may have at most {max} bytes"),
+            format!("Una carga puede tener como máximo {max} bytes"),
+        )
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::IncompleteBody))?;
+        if body.len() + chunk.len() > max {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Import a plan matrix
+///
+/// Creates a `draft` plan from a TI.PL03 matrix (columns CATEGORÍAS, PUNTAJE, DISEÑO
+/// ALTERNATIVAS DE MEJORA, MEJORAS PARA IMPLEMENTAR, EVALUACIÓN DE LA EFICACIA): a CSV file
+/// (`,` or `;`, UTF-8 with or without BOM, or Windows-1252), an XLSX workbook (first sheet) or
+/// JSON shaped like the seed (`plan` + `rows`). Rows above the column headers and the signature
+/// block (`Elaboró`, `Aprobó`) are skipped, so an export imports again. For CSV and XLSX the plan
+/// metadata comes from the query (`code` and `title` required); for JSON from `plan`, which the
+/// query overrides. One category per distinct CATEGORÍAS value (empty continues the one above),
+/// in order, with its score, alternatives and effectiveness criterion (`NO APLICA` gives none).
+/// Each improvement becomes an action with defaults: type `improvement`, focus `maturity`, no
+/// unit, target quantity 1, period from `Fecha: (DD/MM/YYYY al DD/MM/YYYY)` or else the plan's
+/// `start_date`/`end_date`; `NO APLICA` creates no action. All or nothing: any row error answers
+/// 422 `import_rejected` with every row error and writes nothing. `dry_run=true` checks
+/// everything (including the code being free) and answers 200 without writing.
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    request_body(description = "The matrix: CSV with a header row, an XLSX workbook, or JSON like the seed",
+        content(
+            (PlanMatrixDocument = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+    params(PlanImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 200, description = "Dry run: what would be created", body = PlanImportResponse),
+        (status = 201, description = "Plan created", body = PlanImportResponse, headers(("Location" = String, description = "URL of the plan"))),
+        (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
+        (status = 409, description = "A plan with this code and version exists", body = Problem),
+        (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
+        (status = 415, description = "Not CSV, XLSX or JSON", body = Problem),
+        (status = 422, description = "`import_rejected`: invalid rows (each with `row`, `field`, `code`, `message`); `validation_failed`: missing metadata or columns, or Idempotency-Key reused", body = Problem),
+    ))]
+#[post("/plans/imports")]
+pub async fn import_plan(
+    auth: Auth<PlanWriter>,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    query: web::Query<PlanImportQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let format = body_format(&req)?;
+    let body = read_body(payload, state.config.import_limit).await?;
+    let query = query.into_inner();
+    let parsed = import::parse(format, &body, &query)?;
+    let actor = Actor::from(&auth.principal);
+    let org = auth.organization_id;
+    let sha = hex::encode(Sha256::digest(&body));
+    if query.dry_run.unwrap_or(false) {
+        let txn = state.db.begin().await?;
+        let mut result = import::write(&txn, &actor, org, format, &sha, parsed).await?;
+        txn.rollback().await?;
+        result.plan_id = None;
+        result.dry_run = true;
+        return Ok(HttpResponse::Ok().json(result));
+    }
+    idempotency::write(&state.db, &auth, &key, &("import_plan", &query, format.as_str(), &sha), async |txn| {
+        let result = import::write(txn, &actor, org, format, &sha, parsed.clone()).await?;
+        let id = result.plan_id.unwrap_or_default();
+        Reply::created(format!("/api/v1/plans/{id}"), 1, &result)
+    })
+    .await
+}
+
+/// Export a plan
+///
+/// The plan as a file. `layout=ti-pl03` (default): the five TI.PL03 columns, one row per
+/// category, with a header block (entity, NIT, code, version, title, approval date and act) and
+/// a signature block (Elaboró, Aprobó with the act); importing it gives back the same plan.
+/// `layout=sireci-f14-1`: the 15 Contraloría SIRECI F14.1 columns, one row per action × linked
+/// finding (an action without findings gives one row with empty finding columns);
+/// `modality=progress` fills the progress columns from evidence accepted with a cut-off date up
+/// to `cut_off` (default today). `format=csv` (UTF-8 with BOM), `xlsx` (bold wrapped headers,
+/// widths, real dates) or `json` (for `ti-pl03`, the seed's import shape).
+#[utoipa::path(tag = "plans", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Plan id"), ExportQuery),
+    responses(
+        (status = 200, description = "The file, as an attachment",
+            headers(("Content-Disposition" = String, description = "attachment; filename=<code>-v<version>-<layout>.<ext>")),
+            content(
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (PlanMatrixDocument = "application/json"),
+            )),
+        (status = 404, description = "No such plan in your organization", body = Problem),
+    ))]
+#[get("/plans/{id}/export")]
+pub async fn export_plan(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    query: web::Query<ExportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let content = export::load(&state.db, auth.organization_id, *id).await?;
+    let format = query.format.unwrap_or_default();
+    let layout = query.layout.unwrap_or_default();
+    let (layout_name, sheet) = match layout {
+        ExportLayout::TiPl03 => ("ti-pl03", export::ti_pl03_sheet(&content)),
+        ExportLayout::SireciF141 => {
+            let cut_off = query.cut_off.unwrap_or_else(calendar::today);
+            let modality = query.modality.unwrap_or_default();
+            ("sireci-f14-1", export::sireci_sheet(&state.db, &content, modality, cut_off).await?)
+        }
+    };
+    let (content_type, ext, bytes) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv", sheet.to_csv().map_err(ApiError::internal)?),
+        ExportFormat::Xlsx => (XLSX, "xlsx", sheet.to_xlsx().map_err(ApiError::internal)?),
+        ExportFormat::Json => {
+            let value = match layout {
+                ExportLayout::TiPl03 => serde_json::to_value(export::ti_pl03_document(&content)),
+                ExportLayout::SireciF141 => Ok(export::sheet_json(&sheet)),
+            };
+            (
+                "application/json",
+                "json",
+                serde_json::to_vec(&value.map_err(ApiError::internal)?).map_err(ApiError::internal)?,
+            )
+        }
+    };
+    let name = export::file_name(&content.plan, layout_name, ext);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .body(bytes))
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(import_plan).service(export_plan);
+}

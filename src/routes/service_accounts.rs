@@ -1,0 +1,137 @@
+//! Service accounts of the caller's organization (administrators).
+use crate::auth::{Admin, Auth};
+use crate::dto::identity::{
+    CreateServiceAccountRequest, ServiceAccountResponse, ServiceAccountWithSecret, UpdateServiceAccountRequest,
+};
+use crate::entities::service_account;
+use crate::error::{ApiError, Problem};
+use crate::http::etag::{ok_tagged, IfMatch};
+use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::pagination::{Page, PageParams};
+use crate::services::audit::Actor;
+use crate::services::service_accounts;
+use crate::services::tenancy::find_in_org;
+use crate::startup::AppState;
+use actix_web::{get, patch, post, web, HttpResponse};
+use sea_orm::TransactionTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+/// Create a service account
+///
+/// For an institutional system. The reply holds the client secret; it is never shown again.
+#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), request_body = CreateServiceAccountRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 201, description = "Created, with its secret", body = ServiceAccountWithSecret, headers(("Location" = String, description = "URL of the account"), ("ETag" = String, description = "Version"))),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+#[post("/service-accounts")]
+pub async fn create_service_account(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: web::Json<CreateServiceAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let actor = Actor::from(&auth.principal);
+    idempotency::write(&state.db, &auth, &key, &("create_service_account", &body), async |txn| {
+        let (account, secret) = service_accounts::create(txn, &actor, auth.organization_id, body.clone()).await?;
+        let location = format!("/api/v1/service-accounts/{}", account.id);
+        let version = account.version;
+        Reply::created(location, version, &ServiceAccountWithSecret { account: account.into(), client_secret: secret })
+    })
+    .await
+}
+
+/// List service accounts
+#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), params(PageParams), responses(
+    (status = 200, description = "One page", body = Page<ServiceAccountResponse>),
+))]
+#[get("/service-accounts")]
+pub async fn list_service_accounts(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    page: web::Query<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service_accounts::list(&state.db, auth.organization_id, &page).await?))
+}
+
+/// Get a service account
+#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Service account id")), responses(
+    (status = 200, description = "The account", body = ServiceAccountResponse, headers(("ETag" = String, description = "Version"))),
+    (status = 404, description = "No such account in your organization", body = Problem),
+))]
+#[get("/service-accounts/{id}")]
+pub async fn get_service_account(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_in_org::<service_account::Entity>(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.version, &ServiceAccountResponse::from(found)))
+}
+
+/// Update a service account (merge patch)
+///
+/// Changes name, roles or active flag; a deactivated account's tokens stop working.
+#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), request_body(content = UpdateServiceAccountRequest, content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path, description = "Service account id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    responses(
+        (status = 200, description = "Updated", body = ServiceAccountResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 404, description = "No such account in your organization", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+#[patch("/service-accounts/{id}")]
+pub async fn update_service_account(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UpdateServiceAccountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    let txn = state.db.begin().await?;
+    let updated = service_accounts::update(
+        &txn,
+        &Actor::from(&auth.principal),
+        auth.organization_id,
+        *id,
+        version,
+        body.into_inner(),
+    )
+    .await?;
+    txn.commit().await?;
+    state.principals.invalidate(updated.id);
+    Ok(ok_tagged(updated.version, &ServiceAccountResponse::from(updated)))
+}
+
+/// Rotate a service account's secret
+///
+/// Issues a new client secret (shown once); the old one stops working at once.
+#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Service account id")), responses(
+    (status = 200, description = "New secret", body = ServiceAccountWithSecret),
+    (status = 404, description = "No such account in your organization", body = Problem),
+))]
+#[post("/service-accounts/{id}/secret")]
+pub async fn rotate_secret(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let txn = state.db.begin().await?;
+    let (account, secret) =
+        service_accounts::rotate_secret(&txn, &Actor::from(&auth.principal), auth.organization_id, *id).await?;
+    txn.commit().await?;
+    Ok(ok_tagged(account.version, &ServiceAccountWithSecret { account: account.into(), client_secret: secret }))
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_service_account)
+        .service(list_service_accounts)
+        .service(get_service_account)
+        .service(update_service_account)
+        .service(rotate_secret);
+}

@@ -1,0 +1,136 @@
+//! Users of the caller's organization (administrators).
+use crate::auth::{Admin, Auth};
+use crate::dto::identity::{CreateUserRequest, ResetPasswordRequest, UpdateUserRequest, UserListQuery, UserResponse};
+use crate::entities::user;
+use crate::error::{ApiError, Problem};
+use crate::http::etag::{ok_tagged, IfMatch};
+use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::pagination::Page;
+use crate::services::audit::Actor;
+use crate::services::tenancy::find_in_org;
+use crate::services::users;
+use crate::startup::AppState;
+use actix_web::{get, patch, post, web, HttpResponse};
+use sea_orm::TransactionTrait;
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+/// Create a user
+///
+/// Adds a person to the caller's organization with a set of roles. The password must have at
+/// least 12 characters, must not be a common password and must not contain the e-mail.
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    responses(
+        (status = 201, description = "Created", body = UserResponse, headers(("Location" = String, description = "URL of the user"), ("ETag" = String, description = "Version"))),
+        (status = 409, description = "E-mail already registered", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+    ))]
+#[post("/users")]
+pub async fn create_user(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    key: IdempotencyKey,
+    body: web::Json<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let actor = Actor::from(&auth.principal);
+    // The password stays out of the stored request fingerprint.
+    let fingerprint = ("create_user", &body.email, &body.display_name, &body.roles, &body.unit);
+    idempotency::write(&state.db, &auth, &key, &fingerprint, async |txn| {
+        let created = users::create(txn, &actor, auth.organization_id, body.clone(), false).await?;
+        Reply::created(format!("/api/v1/users/{}", created.id), created.version, &UserResponse::from(created))
+    })
+    .await
+}
+
+/// List users
+///
+/// Users of the caller's organization, oldest first, with filters.
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(UserListQuery), responses(
+    (status = 200, description = "One page", body = Page<UserResponse>),
+))]
+#[get("/users")]
+pub async fn list_users(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    query: web::Query<UserListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(users::list(&state.db, auth.organization_id, &query).await?))
+}
+
+/// Get a user
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses(
+    (status = 200, description = "The user", body = UserResponse, headers(("ETag" = String, description = "Version"))),
+    (status = 404, description = "No such user in your organization", body = Problem),
+))]
+#[get("/users/{id}")]
+pub async fn get_user(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let found = find_in_org::<user::Entity>(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.version, &UserResponse::from(found)))
+}
+
+/// Update a user (merge patch)
+///
+/// Changes name, roles, unit or active flag. Deactivating a user revokes their refresh tokens
+/// and their access tokens stop working at once on this replica (within 5 s on others).
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
+    params(("id" = Uuid, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    responses(
+        (status = 200, description = "Updated", body = UserResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 404, description = "No such user in your organization", body = Problem),
+        (status = 409, description = "Would lock the administrator out", body = Problem),
+        (status = 412, description = "Stale If-Match", body = Problem),
+        (status = 422, description = "Invalid fields", body = Problem),
+        (status = 428, description = "If-Match missing", body = Problem),
+    ))]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let version = if_match.required()?;
+    let txn = state.db.begin().await?;
+    let updated =
+        users::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await?;
+    txn.commit().await?;
+    state.principals.invalidate(updated.id);
+    Ok(ok_tagged(updated.version, &UserResponse::from(updated)))
+}
+
+/// Reset a user's password
+///
+/// Sets a new password chosen by the administrator and revokes the user's refresh tokens.
+#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = ResetPasswordRequest,
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Password replaced"),
+        (status = 404, description = "No such user in your organization", body = Problem),
+        (status = 422, description = "Weak password", body = Problem),
+    ))]
+#[post("/users/{id}/password")]
+pub async fn reset_password(
+    auth: Auth<Admin>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+    body: web::Json<ResetPasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let target = find_in_org::<user::Entity>(&state.db, auth.organization_id, *id).await?;
+    let txn = state.db.begin().await?;
+    users::set_password(&txn, &Actor::from(&auth.principal), &target, body.into_inner().password, "reset_password")
+        .await?;
+    txn.commit().await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create_user).service(list_users).service(get_user).service(update_user).service(reset_password);
+}

@@ -1,0 +1,310 @@
+//! The audit trail: every change writes one event in the transaction of the change. Events are
+//! append-only (database triggers refuse UPDATE and DELETE) and hash-chained per organization:
+//! each event's hash covers its content and the previous event's hash. The chain head row is
+//! locked while an event is appended, so concurrent writers queue instead of forking the chain.
+use crate::auth::jwt::PrincipalKind;
+use crate::auth::Principal;
+use crate::entities::enums::Role;
+use crate::entities::{audit_chain_head, audit_event};
+use crate::error::ApiError;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The organization id under which events without a tenant (e.g. a failed login for an
+/// unknown e-mail) are chained.
+pub const PLATFORM_ORG: Uuid = Uuid::nil();
+
+/// Who did it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// User or service account id; `None` for anonymous callers and the system.
+    pub id: Option<Uuid>,
+    /// `user`, `service_account`, `anonymous` or `system`.
+    pub kind: &'static str,
+    /// Roles held at the time.
+    pub roles: Vec<Role>,
+    /// Request id.
+    pub request_id: Option<String>,
+    /// Client address.
+    pub client_addr: Option<String>,
+}
+
+impl Actor {
+    /// The service itself (bootstrap, CLI).
+    pub fn system() -> Self {
+        Actor { id: None, kind: "system", roles: Vec::new(), request_id: None, client_addr: None }
+    }
+
+    /// An unauthenticated caller (login attempts).
+    pub fn anonymous(request_id: Option<String>, client_addr: Option<String>) -> Self {
+        Actor { id: None, kind: "anonymous", roles: Vec::new(), request_id, client_addr }
+    }
+}
+
+impl From<&Principal> for Actor {
+    fn from(p: &Principal) -> Self {
+        Actor {
+            id: Some(p.id),
+            kind: match p.kind {
+                PrincipalKind::User => "user",
+                PrincipalKind::ServiceAccount => "service_account",
+            },
+            roles: p.roles.0.clone(),
+            request_id: p.request_id.clone(),
+            client_addr: p.client_addr.clone(),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Organization whose chain receives the event.
+    pub organization_id: Uuid,
+    /// Resource type (`plan`, `user`, `session`, …).
+    pub resource_type: &'static str,
+    /// Resource id.
+    pub resource_id: Option<String>,
+    /// Operation (`create`, `update`, `delete`, `approve`, `login`, …).
+    pub operation: &'static str,
+    /// State before (secrets removed).
+    pub before: Option<Value>,
+    /// State after (secrets removed).
+    pub after: Option<Value>,
+}
+
+impl Entry {
+    /// An event on a resource of `org`.
+    pub fn new(
+        organization_id: Uuid,
+        resource_type: &'static str,
+        resource_id: impl ToString,
+        operation: &'static str,
+    ) -> Self {
+        Entry {
+            organization_id,
+            resource_type,
+            resource_id: Some(resource_id.to_string()),
+            operation,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// Adds the state before the change.
+    pub fn before(mut self, value: &impl Serialize) -> Self {
+        self.before = serde_json::to_value(value).ok();
+        self
+    }
+
+    /// Adds the state after the change.
+    pub fn after(mut self, value: &impl Serialize) -> Self {
+        self.after = serde_json::to_value(value).ok();
+        self
+    }
+}
+
+/// JSON with object keys sorted, so the hash does not depend on key order.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let parts: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}:{}", Value::String(k.clone()), canonical(&map[k.as_str()])))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+fn instant(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn compute_hash(e: &audit_event::Model) -> String {
+    let content = json!({
+        "id": e.id,
+        "organization_id": e.organization_id,
+        "seq": e.seq,
+        "occurred_at": instant(&e.occurred_at),
+        "actor_id": e.actor_id,
+        "actor_kind": e.actor_kind,
+        "actor_roles": e.actor_roles,
+        "resource_type": e.resource_type,
+        "resource_id": e.resource_id,
+        "operation": e.operation,
+        "before": e.before,
+        "after": e.after,
+        "request_id": e.request_id,
+        "client_addr": e.client_addr,
+        "prev_hash": e.prev_hash,
+    });
+    hex::encode(Sha256::digest(canonical(&content).as_bytes()))
+}
+
+/// Appends an event to its organization's chain. Call it with the transaction of the change.
+pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, entry: Entry) -> Result<(), DbErr> {
+    let org = entry.organization_id;
+    audit_chain_head::Entity::insert(audit_chain_head::ActiveModel {
+        organization_id: Set(org),
+        seq: Set(0),
+        hash: Set(String::new()),
+    })
+    .on_conflict(OnConflict::column(audit_chain_head::Column::OrganizationId).do_nothing().to_owned())
+    .exec_without_returning(conn)
+    .await?;
+    let mut head = audit_chain_head::Entity::find_by_id(org);
+    if conn.get_database_backend() == DbBackend::Postgres {
+        head = head.lock_exclusive();
+    }
+    let head = head.one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("audit chain head".into()))?;
+    let mut event = audit_event::Model {
+        id: Uuid::now_v7(),
+        organization_id: org,
+        seq: head.seq + 1,
+        occurred_at: super::now(),
+        actor_id: actor.id,
+        actor_kind: actor.kind.to_string(),
+        actor_roles: json!(actor.roles),
+        resource_type: entry.resource_type.to_string(),
+        resource_id: entry.resource_id,
+        operation: entry.operation.to_string(),
+        before: entry.before,
+        after: entry.after,
+        request_id: actor.request_id.clone(),
+        client_addr: actor.client_addr.clone(),
+        prev_hash: head.hash.clone(),
+        hash: String::new(),
+    };
+    event.hash = compute_hash(&event);
+    audit_chain_head::Entity::update(audit_chain_head::ActiveModel {
+        organization_id: Set(org),
+        seq: Set(event.seq),
+        hash: Set(event.hash.clone()),
+    })
+    .exec(conn)
+    .await?;
+    audit_event::Entity::insert(audit_event::ActiveModel::from(event)).exec_without_returning(conn).await?;
+    Ok(())
+}
+
+/// The first event whose chain link does not hold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BrokenLink {
+    /// Event id (absent when events are missing at the end of the chain).
+    pub id: Option<Uuid>,
+    /// Sequence number where the chain breaks.
+    pub seq: i64,
+    /// What is wrong: `hash_mismatch`, `prev_hash_mismatch`, `sequence_gap` or `truncated`.
+    pub reason: String,
+}
+
+/// Result of checking an organization's chain.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Verification {
+    /// True when every event's hash and link hold and nothing is missing.
+    pub intact: bool,
+    /// Events checked.
+    pub checked: u64,
+    /// The first broken event, if any.
+    pub first_broken: Option<BrokenLink>,
+}
+
+/// Recomputes the chain of `org` from the first event, in pages of 1000.
+pub async fn verify(conn: &impl ConnectionTrait, org: Uuid) -> Result<Verification, ApiError> {
+    let mut checked = 0u64;
+    let mut expected_seq = 1i64;
+    let mut prev_hash = String::new();
+    let broken = |id: Option<Uuid>, seq: i64, reason: &str, checked: u64| Verification {
+        intact: false,
+        checked,
+        first_broken: Some(BrokenLink { id, seq, reason: reason.to_string() }),
+    };
+    loop {
+        let batch = audit_event::Entity::find()
+            .filter(audit_event::Column::OrganizationId.eq(org))
+            .filter(audit_event::Column::Seq.gte(expected_seq))
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(1000)
+            .all(conn)
+            .await?;
+        if batch.is_empty() {
+            break;
+        }
+        for event in batch {
+            checked += 1;
+            if event.seq != expected_seq {
+                return Ok(broken(Some(event.id), expected_seq, "sequence_gap", checked));
+            }
+            if event.prev_hash != prev_hash {
+                return Ok(broken(Some(event.id), event.seq, "prev_hash_mismatch", checked));
+            }
+            if compute_hash(&event) != event.hash {
+                return Ok(broken(Some(event.id), event.seq, "hash_mismatch", checked));
+            }
+            prev_hash = event.hash;
+            expected_seq += 1;
+        }
+    }
+    let head = audit_chain_head::Entity::find_by_id(org).one(conn).await?;
+    if let Some(head) = head {
+        if head.seq != expected_seq - 1 || head.hash != prev_hash {
+            return Ok(broken(None, expected_seq, "truncated", checked));
+        }
+    }
+    Ok(Verification { intact: true, checked, first_broken: None })
+}
+
+/// Events of `org`, newest first, with filters; keyset pagination on the chain position.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    q: &crate::dto::identity::AuditListQuery,
+) -> Result<crate::http::pagination::Page<crate::dto::identity::AuditEventResponse>, ApiError> {
+    use crate::http::pagination::{Page, PageParams};
+    let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
+    let limit = page.limit()?;
+    crate::dto::validate::query_text("resource_type", q.resource_type.as_deref(), 100)?;
+    crate::dto::validate::query_text("resource_id", q.resource_id.as_deref(), 300)?;
+    crate::dto::validate::query_text("operation", q.operation.as_deref(), 100)?;
+    let mut select = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(org))
+        .order_by_desc(audit_event::Column::Seq);
+    if let Some(cursor) = page.cursor("seq")? {
+        let seq =
+            cursor.k.and_then(|k| k.as_i64()).ok_or_else(|| ApiError::new(crate::error::ErrorCode::InvalidCursor))?;
+        select = select.filter(audit_event::Column::Seq.lt(seq));
+    }
+    if let Some(v) = &q.resource_type {
+        select = select.filter(audit_event::Column::ResourceType.eq(v.as_str()));
+    }
+    if let Some(v) = &q.resource_id {
+        select = select.filter(audit_event::Column::ResourceId.eq(v.as_str()));
+    }
+    if let Some(v) = &q.operation {
+        select = select.filter(audit_event::Column::Operation.eq(v.as_str()));
+    }
+    if let Some(v) = q.actor_id {
+        select = select.filter(audit_event::Column::ActorId.eq(v));
+    }
+    if let Some(v) = q.from {
+        select = select.filter(audit_event::Column::OccurredAt.gte(v));
+    }
+    if let Some(v) = q.to {
+        select = select.filter(audit_event::Column::OccurredAt.lt(v));
+    }
+    let rows = select.limit(limit + 1).all(conn).await?;
+    Ok(Page::from_rows(rows, limit, "seq", |e| (Some(json!(e.seq)), e.id), Into::into))
+}

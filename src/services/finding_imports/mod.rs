@@ -1,0 +1,252 @@
+//! Bulk uploads of findings. The body is parsed while it arrives: the HTTP task pumps chunks to
+//! a parser thread, which decodes and checks rows and hands valid ones back in batches; the
+//! HTTP task writes each batch with one statement. Everything happens in the caller's
+//! transaction, inside a savepoint for the rows, and nothing is committed before the whole body
+//! has been read: a cut-short upload writes nothing. One audit event records the upload.
+mod decode;
+mod parse;
+mod rows;
+mod write;
+
+use super::audit::{self, Actor, Entry};
+use super::tenancy::scoped;
+use crate::dto::finding_imports::{ImportListQuery, ImportSummary};
+use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
+use crate::entities::finding_import;
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::http::pagination::{Page, PageParams};
+use bytes::Bytes;
+use decode::Chunk;
+use futures_util::{Stream, StreamExt};
+use parse::{ParseError, ParseOptions};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+pub use encoding_rs::Encoding;
+
+/// What to do with an upload.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportRequest {
+    /// CSV or JSON.
+    pub format: ImportFormat,
+    /// Charset named by the request (`text/csv; charset=windows-1252`), if any.
+    pub charset: Option<&'static Encoding>,
+    /// All or nothing, or partial.
+    pub mode: ImportMode,
+    /// Validate and count without writing findings.
+    pub dry_run: bool,
+    /// What to do with existing natural keys.
+    pub on_conflict: ConflictPolicy,
+    /// Largest accepted body, in bytes.
+    pub max_bytes: u64,
+}
+
+impl ImportRequest {
+    /// What "the same request" means for an `Idempotency-Key`: the options and the file's hash.
+    pub fn fingerprint(&self, file_sha256: &str) -> impl Serialize {
+        ("import_findings", self.format, self.mode, self.dry_run, self.on_conflict, file_sha256.to_string())
+    }
+}
+
+/// Why the HTTP task stopped reading the body.
+enum PumpError {
+    Incomplete,
+    TooLarge,
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge).detail(
+        format!("An upload may have at most {max} bytes"),
+        format!("Una carga puede tener como máximo {max} bytes"),
+    )
+}
+
+fn incomplete() -> ApiError {
+    ApiError::new(ErrorCode::IncompleteBody)
+}
+
+async fn pump<S>(mut body: S, tx: mpsc::Sender<Chunk>, max: u64) -> Result<(), PumpError>
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
+{
+    let mut size = 0u64;
+    while let Some(item) = body.next().await {
+        let bytes = item.map_err(|_| PumpError::Incomplete)?;
+        size += bytes.len() as u64;
+        if size > max {
+            return Err(PumpError::TooLarge);
+        }
+        if tx.send(Chunk::Data(bytes)).await.is_err() {
+            // The parser stopped early; its result says why.
+            return Ok(());
+        }
+    }
+    // A parser that already stopped does not need the end marker.
+    let _ = tx.send(Chunk::End).await;
+    Ok(())
+}
+
+/// Reads a body only to hash it (a retry whose `Idempotency-Key` was already used).
+pub async fn hash_body<S>(mut body: S, max: u64) -> Result<String, ApiError>
+where
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
+{
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(item) = body.next().await {
+        let bytes = item.map_err(|_| incomplete())?;
+        size += bytes.len() as u64;
+        if size > max {
+            return Err(too_large(max));
+        }
+        hasher.update(&bytes);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+fn parse_failure(err: ParseError, format: ImportFormat) -> ApiError {
+    match err {
+        ParseError::Aborted => incomplete(),
+        ParseError::Stopped => ApiError::internal(anyhow::anyhow!("the import writer stopped without an error")),
+        ParseError::File(errors) => ApiError::validation(errors),
+        ParseError::Syntax(message) => match format {
+            ImportFormat::Json => ApiError::new(ErrorCode::InvalidJson).detail(message.clone(), message),
+            ImportFormat::Csv => ApiError::validation(vec![FieldError::new("body", "malformed_csv", message)]),
+        },
+    }
+}
+
+/// Imports the findings in `body` for `org` inside `conn` (a transaction; the caller commits).
+/// Returns the stored import record; its status is `rejected` when an all-or-nothing upload
+/// had invalid rows, in which case no finding was written.
+pub async fn run<C, S>(
+    conn: &C,
+    actor: &Actor,
+    org: Uuid,
+    req: &ImportRequest,
+    body: S,
+) -> Result<finding_import::Model, ApiError>
+where
+    C: ConnectionTrait + TransactionTrait,
+    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
+{
+    let started = Instant::now();
+    let now = super::now();
+    let mut record = finding_import::Model {
+        id: Uuid::now_v7(),
+        format: req.format,
+        mode: req.mode,
+        dry_run: req.dry_run,
+        on_conflict: req.on_conflict,
+        status: ImportStatus::Completed,
+        file_sha256: String::new(),
+        size_bytes: 0,
+        received: 0,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: 0,
+        error_count: 0,
+        errors: serde_json::json!([]),
+        duration_ms: 0,
+        organization_id: org,
+        created_at: now,
+        updated_at: now,
+        created_by: actor.id,
+        updated_by: actor.id,
+        version: 1,
+    };
+    // The record goes in first: the findings point at it.
+    finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
+        .exec_without_returning(conn)
+        .await?;
+    let savepoint = conn.begin().await?;
+    let backend = conn.get_database_backend();
+    let (chunk_tx, chunk_rx) = mpsc::channel::<Chunk>(16);
+    // One batch waits while another is written: parsing and writing overlap, memory stays small.
+    let (batch_tx, batch_rx) = mpsc::channel::<Vec<rows::ImportRow>>(1);
+    let options = ParseOptions {
+        format: req.format,
+        atomic: req.mode == ImportMode::Atomic,
+        batch_rows: write::batch_rows(backend),
+        charset: req.charset,
+    };
+    let parser = tokio::task::spawn_blocking(move || parse::parse(chunk_rx, options, batch_tx));
+    let ctx = write::Context { org, import_id: record.id, actor: actor.id, now, on_conflict: req.on_conflict };
+    let pg_sql = write::postgres_sql(req.on_conflict);
+    let (txn, ctx_ref, sql) = (&savepoint, &ctx, pg_sql.as_str());
+    let writer = async move {
+        let mut batch_rx = batch_rx;
+        let mut total = write::Written::default();
+        while let Some(batch) = batch_rx.recv().await {
+            let written = write::write_batch(txn, ctx_ref, sql, batch).await?;
+            total.created += written.created;
+            total.updated += written.updated;
+        }
+        Ok::<_, sea_orm::DbErr>(total)
+    };
+    let (pumped, written) = futures_util::join!(pump(body, chunk_tx, req.max_bytes), writer);
+    let parsed = parser.await.map_err(ApiError::internal)?;
+    match pumped {
+        Err(PumpError::TooLarge) => return Err(too_large(req.max_bytes)),
+        Err(PumpError::Incomplete) => return Err(incomplete()),
+        Ok(()) => {}
+    }
+    let written = written?;
+    let report = parsed.map_err(|e| parse_failure(e, req.format))?;
+
+    let rejected = req.mode == ImportMode::Atomic && report.rejected > 0;
+    if rejected || req.dry_run {
+        savepoint.rollback().await?;
+    } else {
+        savepoint.commit().await?;
+    }
+    let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    let valid = report.received - report.rejected;
+    let (created, updated) = if rejected { (0, 0) } else { (written.created, written.updated) };
+    record.status = if rejected { ImportStatus::Rejected } else { ImportStatus::Completed };
+    record.file_sha256 = report.sha256;
+    record.size_bytes = count(report.size);
+    record.received = count(report.received);
+    record.created = count(created);
+    record.updated = count(updated);
+    record.unchanged = if rejected { 0 } else { count(valid.saturating_sub(created + updated)) };
+    record.rejected = count(report.rejected);
+    record.error_count = count(report.error_count);
+    record.errors = serde_json::to_value(&report.errors).map_err(ApiError::internal)?;
+    record.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    record.clone().into_active_model().reset_all().update(conn).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, "finding_import", record.id, "create").after(&ImportSummary::from(&record)),
+    )
+    .await?;
+    Ok(record)
+}
+
+/// Uploads of `org`, newest first.
+pub async fn list(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    q: &ImportListQuery,
+) -> Result<Page<ImportSummary>, ApiError> {
+    let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
+    let limit = page.limit()?;
+    let mut select = scoped::<finding_import::Entity>(org).order_by_desc(finding_import::Column::Id);
+    if let Some(cursor) = page.cursor("")? {
+        select = select.filter(finding_import::Column::Id.lt(cursor.id));
+    }
+    if let Some(status) = q.status {
+        select = select.filter(finding_import::Column::Status.eq(status));
+    }
+    let rows = select.limit(limit + 1).all(conn).await?;
+    Ok(Page::from_rows(rows, limit, "", |r| (None, r.id), ImportSummary::from))
+}

@@ -1,0 +1,433 @@
+//! The TI.PL03 plan matrix: five columns (CATEGORÍAS, PUNTAJE, DISEÑO ALTERNATIVAS DE MEJORA,
+//! MEJORAS PARA IMPLEMENTAR, EVALUACIÓN DE LA EFICACIA), one or more rows per category. Rows
+//! with an empty or repeated category continue the category above. This module turns rows into
+//! categories with their actions, and back; it knows nothing of the database.
+use crate::entities::enums::fold;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// The five column headers, as the seed writes them.
+pub const HEADERS: [&str; 5] = [
+    "CATEGORÍAS",
+    "PUNTAJE",
+    "DISEÑO ALTERNATIVAS DE MEJORA",
+    "MEJORAS PARA IMPLEMENTAR (INCLUIR PLAZO DE LA IMPLEMENTACIÓN)",
+    "EVALUACIÓN DE LA EFICACIA DE LAS ACCIONES IMPLEMENTADAS",
+];
+
+/// Which column a header names (matched without case or accents, by its leading words).
+pub fn column_of(header: &str) -> Option<usize> {
+    let h = fold(header);
+    let prefixes: [&[&str]; 5] = [
+        &["categoria", "category"],
+        &["puntaje", "score"],
+        &["diseno alternativas", "alternativas", "improvement alternatives"],
+        &["mejoras para implementar", "improvements", "acciones"],
+        &["evaluacion de la eficacia", "eficacia", "effectiveness"],
+    ];
+    prefixes.iter().position(|options| options.iter().any(|p| h.starts_with(p)))
+}
+
+/// One row of the matrix as read (cells split into lines).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Row {
+    /// CATEGORÍAS; empty continues the category above.
+    #[serde(default)]
+    pub category: String,
+    /// PUNTAJE as written (empty: none).
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// DISEÑO ALTERNATIVAS DE MEJORA, one entry per paragraph.
+    #[serde(default)]
+    pub improvement_alternatives: Vec<String>,
+    /// MEJORAS PARA IMPLEMENTAR, one entry per paragraph.
+    #[serde(default)]
+    pub improvements_to_implement: Vec<String>,
+    /// EVALUACIÓN DE LA EFICACIA.
+    #[serde(default)]
+    pub effectiveness_evaluation: Option<String>,
+}
+
+/// An action read from MEJORAS PARA IMPLEMENTAR.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatrixAction {
+    /// Short title (the first sentence of the first paragraph, at most 200 characters).
+    pub title: String,
+    /// Every paragraph of the improvement, joined by new lines.
+    pub description: String,
+    /// Start of the period (`Fecha: (01/08/2024 al 31/12/2027)`), when written.
+    pub start_date: Option<NaiveDate>,
+    /// End of the period.
+    pub due_date: Option<NaiveDate>,
+}
+
+/// A category with what belongs to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatrixCategory {
+    /// Name.
+    pub name: String,
+    /// Score 0–100, or none.
+    pub score: Option<f64>,
+    /// Improvement alternatives, in order.
+    pub improvement_alternatives: Vec<String>,
+    /// Effectiveness criterion (`NO APLICA` and blanks give none).
+    pub effectiveness_criterion: Option<String>,
+    /// Actions (none for `NO APLICA`).
+    pub actions: Vec<MatrixAction>,
+    /// Data row (1-based) where the category starts.
+    pub row: usize,
+}
+
+/// A problem in one row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowError {
+    /// Data row, counted from 1.
+    pub row: usize,
+    /// Field (`category`, `score`, `improvements_to_implement`).
+    pub field: String,
+    /// Stable code.
+    pub code: String,
+    /// Explanation.
+    pub message: String,
+}
+
+/// Splits a cell into paragraphs: one per non-blank line, trimmed.
+pub fn paragraphs(cell: &str) -> Vec<String> {
+    cell.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+}
+
+/// Reads a PUNTAJE cell: empty → none; `40`, `40%`, `40,5` → a number in 0–100.
+pub fn parse_score(cell: &str) -> Result<Option<f64>, String> {
+    let text = cell.trim().trim_end_matches('%').trim().replace(',', ".");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(Some(v)),
+        Ok(_) => Err("must be between 0 and 100".into()),
+        Err(_) => Err(format!("{cell:?} is not a number")),
+    }
+}
+
+fn parse_dmy(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%d/%m/%Y")
+        .ok()
+        .or_else(|| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok())
+}
+
+/// Reads a period line such as `Fecha: (01/08/2024 al 31/12/2027)`; `None` when the line is not one.
+pub fn parse_period(line: &str) -> Option<Result<(NaiveDate, NaiveDate), String>> {
+    let folded = fold(line);
+    if !(folded.starts_with("fecha") || folded.starts_with("plazo") || folded.starts_with("periodo")) {
+        return None;
+    }
+    let inner: String = line.chars().skip_while(|c| *c != '(').skip(1).take_while(|c| *c != ')').collect();
+    let inner =
+        if inner.is_empty() { line.split_once(':').map(|(_, r)| r.to_string()).unwrap_or_default() } else { inner };
+    let parts: Vec<&str> = inner.split(" al ").flat_map(|p| p.split(" - ")).collect();
+    let (Some(a), Some(b)) = (parts.first(), parts.get(1)) else {
+        return Some(Err(format!("{line:?}: expected 'Fecha: (DD/MM/YYYY al DD/MM/YYYY)'")));
+    };
+    match (parse_dmy(a), parse_dmy(b)) {
+        (Some(start), Some(end)) if start <= end => Some(Ok((start, end))),
+        (Some(_), Some(_)) => Some(Err(format!("{line:?}: the period ends before it starts"))),
+        _ => Some(Err(format!("{line:?}: dates must be DD/MM/YYYY"))),
+    }
+}
+
+fn is_not_applicable(text: &str) -> bool {
+    matches!(fold(text).as_str(), "no aplica" | "n/a" | "na" | "not applicable")
+}
+
+/// True for `1)`, `2.`, `3 -` style item numbers.
+fn starts_numbered(line: &str) -> bool {
+    let digits: String = line.chars().take_while(char::is_ascii_digit).collect();
+    !digits.is_empty() && line[digits.len()..].starts_with([')', '.', '-'])
+}
+
+fn is_label(line: &str) -> bool {
+    let f = fold(line);
+    ["descripcion:", "acciones:", "objetivo:", "meta:", "responsable:"].iter().any(|l| f.starts_with(l))
+}
+
+fn title_of(text: &str) -> String {
+    let first = text.lines().next().unwrap_or("").trim();
+    let cut = first.find(" Descripción:").or_else(|| first.find(". ")).unwrap_or(first.len());
+    let title: String = first[..cut].trim_end_matches('.').chars().take(200).collect();
+    if title.trim().is_empty() {
+        first.chars().take(200).collect()
+    } else {
+        title
+    }
+}
+
+/// Groups improvement paragraphs into actions: a numbered paragraph starts an action, as does
+/// an unnumbered one unless it is a label (`Descripción:`) or follows a line ending in `:`.
+fn actions_of(lines: &[String], period: Option<(NaiveDate, NaiveDate)>) -> Vec<MatrixAction> {
+    let any_numbered = lines.iter().any(|l| starts_numbered(l));
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    for line in lines {
+        let continues = match groups.last().and_then(|g| g.last()) {
+            None => false,
+            Some(_) if any_numbered => !starts_numbered(line),
+            Some(prev) => is_label(line) || prev.ends_with(':'),
+        };
+        if continues {
+            if let Some(group) = groups.last_mut() {
+                group.push(line.clone());
+            }
+        } else {
+            groups.push(vec![line.clone()]);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|g| {
+            let description = g.join("\n");
+            MatrixAction {
+                title: title_of(&description),
+                description,
+                start_date: period.map(|p| p.0),
+                due_date: period.map(|p| p.1),
+            }
+        })
+        .collect()
+}
+
+/// Turns rows into categories. Errors name the data row (from 1) and field.
+pub fn categories(rows: &[Row]) -> (Vec<MatrixCategory>, Vec<RowError>) {
+    struct Acc {
+        name: String,
+        score: Option<f64>,
+        alternatives: Vec<String>,
+        improvements: Vec<String>,
+        criterion: Option<String>,
+        row: usize,
+    }
+    let mut errors = Vec::new();
+    let mut accs: Vec<Acc> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let row = i + 1;
+        let name = r.category.trim();
+        let same = accs.last().is_some_and(|a| name.is_empty() || fold(&a.name) == fold(name));
+        if !same {
+            if name.is_empty() {
+                errors.push(RowError {
+                    row,
+                    field: "category".into(),
+                    code: "missing_category".into(),
+                    message: "the first row must name a category".into(),
+                });
+                continue;
+            }
+            accs.push(Acc {
+                name: name.to_string(),
+                score: None,
+                alternatives: vec![],
+                improvements: vec![],
+                criterion: None,
+                row,
+            });
+        }
+        let Some(acc) = accs.last_mut() else { continue };
+        if acc.score.is_none() {
+            acc.score = r.score;
+        }
+        acc.alternatives
+            .extend(r.improvement_alternatives.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+        acc.improvements
+            .extend(r.improvements_to_implement.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+        if let Some(c) =
+            r.effectiveness_evaluation.as_deref().map(str::trim).filter(|c| !c.is_empty() && !is_not_applicable(c))
+        {
+            acc.criterion.get_or_insert_with(|| c.to_string());
+        }
+    }
+    let mut out = Vec::new();
+    for acc in accs {
+        let mut period = None;
+        let mut lines = Vec::new();
+        for line in &acc.improvements {
+            match parse_period(line) {
+                Some(Ok(p)) => period = Some(p),
+                Some(Err(message)) => errors.push(RowError {
+                    row: acc.row,
+                    field: "improvements_to_implement".into(),
+                    code: "invalid_period".into(),
+                    message,
+                }),
+                None if is_not_applicable(line) => {}
+                None => lines.push(line.clone()),
+            }
+        }
+        out.push(MatrixCategory {
+            actions: actions_of(&lines, period),
+            name: acc.name,
+            score: acc.score,
+            improvement_alternatives: acc.alternatives,
+            effectiveness_criterion: acc.criterion,
+            row: acc.row,
+        });
+    }
+    (out, errors)
+}
+
+/// The rows that export a category: one row per category, paragraphs joined by new lines, the
+/// period written back as `Fecha: (DD/MM/YYYY al DD/MM/YYYY)`.
+pub fn row_of(category: &MatrixCategory) -> [String; 5] {
+    let mut improvements: Vec<String> = category.actions.iter().map(|a| a.description.clone()).collect();
+    if improvements.is_empty() {
+        improvements.push("NO APLICA".into());
+    } else if let Some(a) = category.actions.iter().find(|a| a.start_date.is_some() && a.due_date.is_some()) {
+        if let (Some(s), Some(d)) = (a.start_date, a.due_date) {
+            improvements.push(format!("Fecha: ({} al {})", s.format("%d/%m/%Y"), d.format("%d/%m/%Y")));
+        }
+    }
+    [
+        category.name.clone(),
+        category.score.map(|s| if s.fract() == 0.0 { format!("{s:.0}") } else { s.to_string() }).unwrap_or_default(),
+        category.improvement_alternatives.join("\n"),
+        improvements.join("\n"),
+        category.effectiveness_criterion.clone().unwrap_or_default(),
+    ]
+}
+
+/// Reads CSV rows (header first) into [`Row`]s; unknown columns are errors naming the header.
+pub fn rows_from_records(records: Vec<Vec<String>>) -> (Vec<Row>, Vec<RowError>) {
+    let mut errors = Vec::new();
+    let mut it = records.into_iter();
+    let Some(header) = it.next() else {
+        return (
+            vec![],
+            vec![RowError {
+                row: 0,
+                field: "header".into(),
+                code: "empty_file".into(),
+                message: "the file is empty".into(),
+            }],
+        );
+    };
+    let columns: Vec<Option<usize>> = header.iter().map(|h| column_of(h)).collect();
+    if columns.iter().flatten().count() == 0 || !columns.contains(&Some(0)) {
+        errors.push(RowError {
+            row: 0,
+            field: "header".into(),
+            code: "missing_columns".into(),
+            message: format!("expected the columns {}", HEADERS.join(", ")),
+        });
+        return (vec![], errors);
+    }
+    let mut rows = Vec::new();
+    for (i, record) in it.enumerate() {
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let mut row = Row::default();
+        for (cell, column) in record.iter().zip(&columns) {
+            match column {
+                Some(0) => row.category = cell.trim().to_string(),
+                Some(1) => match parse_score(cell) {
+                    Ok(s) => row.score = s,
+                    Err(message) => errors.push(RowError {
+                        row: i + 1,
+                        field: "score".into(),
+                        code: "invalid_score".into(),
+                        message,
+                    }),
+                },
+                Some(2) => row.improvement_alternatives = paragraphs(cell),
+                Some(3) => row.improvements_to_implement = paragraphs(cell),
+                Some(4) => row.effectiveness_evaluation = Some(cell.trim().to_string()).filter(|c| !c.is_empty()),
+                _ => {}
+            }
+        }
+        rows.push(row);
+    }
+    (rows, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_rows() -> Vec<Row> {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cartago-ti-pl03.json"))
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        serde_json::from_value(doc["rows"].clone()).unwrap()
+    }
+
+    #[test]
+    fn the_seed_plan_gives_seventeen_categories_with_scores_and_every_alternative() {
+        let rows = fixture_rows();
+        let (cats, errors) = categories(&rows);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(cats.len(), 17);
+        assert_eq!(cats[0].name, "Indicadores de Proceso Logro: Transparencia");
+        assert_eq!(cats[0].score, Some(40.0));
+        assert_eq!(cats[0].effectiveness_criterion.as_deref(), Some("Porcentaje de Cumplimiento de Gobierno Digital"));
+        let alternatives: usize = rows.iter().map(|r| r.improvement_alternatives.len()).sum();
+        assert_eq!(cats.iter().map(|c| c.improvement_alternatives.len()).sum::<usize>(), alternatives);
+        // Transparencia: two numbered improvements, the unnumbered paragraph continues the first.
+        assert_eq!(cats[0].actions.len(), 2);
+        assert!(cats[0].actions[0].description.contains("Incluir herramientas interactivas"));
+        assert_eq!(cats[0].actions[0].start_date, NaiveDate::from_ymd_opt(2024, 8, 1));
+        assert_eq!(cats[0].actions[0].due_date, NaiveDate::from_ymd_opt(2027, 12, 31));
+        // NO APLICA creates no action; a category with an empty score has none.
+        let servicios = cats.iter().find(|c| c.name.contains("Servicios centrados")).unwrap();
+        assert!(servicios.actions.is_empty());
+        assert_eq!(servicios.improvement_alternatives.len(), 4);
+        let gobierno = cats.iter().find(|c| c.name.contains("Gobierno de TI")).unwrap();
+        assert_eq!(gobierno.score, None);
+        assert_eq!(gobierno.actions.len(), 4);
+        let estrategia = cats.iter().find(|c| c.name.contains("Estrategia de TI")).unwrap();
+        assert_eq!(estrategia.score, Some(0.0));
+    }
+
+    #[test]
+    fn exported_rows_read_back_to_the_same_categories() {
+        let (cats, _) = categories(&fixture_rows());
+        let mut records = vec![HEADERS.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+        records.extend(cats.iter().map(|c| row_of(c).to_vec()));
+        let (rows, errors) = rows_from_records(records);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (again, errors) = categories(&rows);
+        assert!(errors.is_empty());
+        let strip = |cs: &[MatrixCategory]| {
+            cs.iter()
+                .map(|c| (c.name.clone(), c.score, c.improvement_alternatives.clone(), c.actions.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&again), strip(&cats));
+    }
+
+    #[test]
+    fn the_csv_fixture_reads_like_the_json_one() {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cartago-ti-pl03.csv"))
+            .unwrap();
+        let records: Vec<Vec<String>> =
+            reader.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+        let (rows, errors) = rows_from_records(records);
+        assert!(errors.is_empty(), "{errors:?}");
+        let (from_csv, _) = categories(&rows);
+        let (from_json, _) = categories(&fixture_rows());
+        assert_eq!(from_csv, from_json);
+    }
+
+    #[test]
+    fn periods_and_scores_are_checked() {
+        assert_eq!(
+            parse_period("Fecha: (01/08/2024 al 31/12/2027)").unwrap().unwrap().1,
+            NaiveDate::from_ymd_opt(2027, 12, 31).unwrap()
+        );
+        assert!(parse_period("Fecha: (31/12/2027 al 01/08/2024)").unwrap().is_err());
+        assert!(parse_period("Fecha: pronto").unwrap().is_err());
+        assert!(parse_period("Implementar controles").is_none());
+        assert_eq!(parse_score(" 40% ").unwrap(), Some(40.0));
+        assert_eq!(parse_score("").unwrap(), None);
+        assert!(parse_score("140").is_err());
+        assert!(parse_score("alto").is_err());
+    }
+}

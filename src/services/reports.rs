@@ -1,0 +1,389 @@
+//! Progress reports: a plan's report and the organization's dashboard. Every figure is a SQL
+//! aggregate (GROUP BY / COUNT / SUM / AVG) that runs the same on PostgreSQL and SQLite; only
+//! the rows a report lists (categories, overdue actions, objectives) are read as rows.
+use super::tenancy::{find_in_org, scoped};
+use crate::dto::reports::{
+    ActionStatusCount, CategoryReport, Dashboard, FindingCoverage, FindingStatusCount, ObjectiveServed,
+    OldestOpenFinding, OverdueAction, PlanReport, PlanStatusCount, SeverityCount, TrafficLightCount,
+};
+use crate::entities::enums::{
+    ActionStatus, ComplianceResult, EffectivenessResult, FindingStatus, MaturityLevel, PlanStatus, ReviewStatus,
+    Severity, TrafficLight,
+};
+use crate::entities::{action, action_objective, category, evidence, finding, objective, plan, plan_objective};
+use crate::error::ApiError;
+use chrono::NaiveDate;
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, Value,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const OPEN_ACTIONS: [ActionStatus; 2] = [ActionStatus::Planned, ActionStatus::InProgress];
+const OPEN_FINDINGS: [FindingStatus; 3] = [FindingStatus::Open, FindingStatus::InTreatment, FindingStatus::Reopened];
+
+fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// The maturity band of a 0–100 score.
+pub fn maturity_band(score: f64) -> MaturityLevel {
+    match score {
+        s if s <= 0.0 => MaturityLevel::Nonexistent,
+        s if s <= 20.0 => MaturityLevel::Initial,
+        s if s <= 40.0 => MaturityLevel::Repeatable,
+        s if s <= 60.0 => MaturityLevel::Effective,
+        s if s <= 80.0 => MaturityLevel::Managed,
+        _ => MaturityLevel::Optimised,
+    }
+}
+
+/// `?` placeholders in the backend's syntax (`$1`, `$2`, … on PostgreSQL).
+fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = if backend == DbBackend::Postgres {
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut n = 0;
+        for ch in sql.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(ch);
+            }
+        }
+        out
+    } else {
+        sql.to_string()
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+#[derive(Debug, FromQueryResult)]
+struct Figures {
+    live: Option<i64>,
+    progress: Option<f64>,
+    rated: Option<i64>,
+    met: Option<i64>,
+    judged: Option<i64>,
+    effective: Option<i64>,
+}
+
+// Progress of an action: accepted quantity over target, capped at 100; the plan's progress is
+// the mean over actions that are not cancelled (as in `progress::plan_figures`).
+const FIGURES_SQL: &str = r#"
+SELECT
+  SUM(CASE WHEN a."status" <> ? THEN 1 ELSE 0 END) AS live,
+  CAST(AVG(CASE WHEN a."status" <> ? THEN
+    CASE WHEN COALESCE(e.q, 0) * 100.0 / a."target_quantity" > 100 THEN 100.0
+         ELSE COALESCE(e.q, 0) * 100.0 / a."target_quantity" END
+  END) AS DOUBLE PRECISION) AS progress,
+  SUM(CASE WHEN a."status" <> ? AND a."compliance" <> ? THEN 1 ELSE 0 END) AS rated,
+  SUM(CASE WHEN a."status" <> ? AND a."compliance" IN (?, ?) THEN 1 ELSE 0 END) AS met,
+  SUM(CASE WHEN a."status" <> ? AND a."effectiveness" IN (?, ?) THEN 1 ELSE 0 END) AS judged,
+  SUM(CASE WHEN a."status" <> ? AND a."effectiveness" = ? THEN 1 ELSE 0 END) AS effective
+FROM "action" a
+LEFT JOIN (
+  SELECT "action_id", SUM("reported_quantity") AS q FROM "evidence"
+  WHERE "review_status" = ? AND "organization_id" = ? GROUP BY "action_id"
+) e ON e."action_id" = a."id"
+WHERE a."plan_id" = ? AND a."organization_id" = ?
+"#;
+
+async fn figures(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid) -> Result<Figures, ApiError> {
+    let cancelled = || Value::from(ActionStatus::Cancelled.code());
+    let values = vec![
+        cancelled(),
+        cancelled(),
+        cancelled(),
+        ComplianceResult::Pending.code().into(),
+        cancelled(),
+        ComplianceResult::Met.code().into(),
+        ComplianceResult::MetLate.code().into(),
+        cancelled(),
+        EffectivenessResult::Effective.code().into(),
+        EffectivenessResult::NotEffective.code().into(),
+        cancelled(),
+        EffectivenessResult::Effective.code().into(),
+        ReviewStatus::Accepted.code().into(),
+        org.into(),
+        plan_id.into(),
+        org.into(),
+    ];
+    let stmt = statement(conn.get_database_backend(), FIGURES_SQL, values);
+    Figures::find_by_statement(stmt)
+        .one(conn)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("an aggregate returned no row")))
+}
+
+fn pct(part: Option<i64>, whole: Option<i64>) -> Option<f64> {
+    let whole = whole.unwrap_or(0);
+    (whole > 0).then(|| round2(part.unwrap_or(0) as f64 / whole as f64 * 100.0))
+}
+
+/// Actions matching `filter` by traffic light, the light computed in SQL from status, dates
+/// and `today` (the rules of `progress::action_figures`).
+async fn lights(
+    conn: &impl ConnectionTrait,
+    filter: Condition,
+    today: NaiveDate,
+) -> Result<Vec<TrafficLightCount>, ApiError> {
+    let done = action::Column::Status.eq(ActionStatus::Done);
+    let late = Expr::col(action::Column::CompletedOn).gt(Expr::col(action::Column::DueDate));
+    let open = action::Column::Status.is_in(OPEN_ACTIONS);
+    let cases = [
+        (TrafficLight::Red, Condition::all().add(open.clone()).add(action::Column::DueDate.lt(today))),
+        (TrafficLight::Amber, Condition::all().add(done.clone()).add(late.clone())),
+        (TrafficLight::Grey, Condition::all().add(open).add(action::Column::DueDate.gte(today))),
+        (
+            TrafficLight::Green,
+            Condition::all().add(done).add(Condition::any().add(action::Column::CompletedOn.is_null()).add(late.not())),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (light, condition) in cases {
+        let n = action::Entity::find().filter(filter.clone()).filter(condition).count(conn).await?;
+        out.push(TrafficLightCount { value: light, count: n });
+    }
+    Ok(out)
+}
+
+/// The report of plan `plan_id` of `org` as of `today`.
+pub async fn plan_report(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    plan_id: Uuid,
+    today: NaiveDate,
+) -> Result<PlanReport, ApiError> {
+    let p = find_in_org::<plan::Entity>(conn, org, plan_id).await?;
+    let of_plan = Condition::all().add(action::Column::OrganizationId.eq(org)).add(action::Column::PlanId.eq(plan_id));
+
+    let per_category: HashMap<Option<Uuid>, i64> = action::Entity::find()
+        .select_only()
+        .column(action::Column::CategoryId)
+        .column_as(action::Column::Id.count(), "n")
+        .filter(of_plan.clone())
+        .group_by(action::Column::CategoryId)
+        .into_tuple::<(Option<Uuid>, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .collect();
+    let categories = scoped::<category::Entity>(org)
+        .filter(category::Column::PlanId.eq(plan_id))
+        .order_by_asc(category::Column::Position)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|c| CategoryReport {
+            id: c.id,
+            position: c.position,
+            gap: c.score.zip(c.target_score).map(|(s, t)| round2(t - s)),
+            maturity_band: c.score.map(maturity_band),
+            actions: count(per_category.get(&Some(c.id)).copied().unwrap_or(0)),
+            name: c.name,
+            score: c.score,
+            target_score: c.target_score,
+        })
+        .collect();
+
+    let actions_by_status: Vec<ActionStatusCount> = action::Entity::find()
+        .select_only()
+        .column(action::Column::Status)
+        .column_as(action::Column::Id.count(), "n")
+        .filter(of_plan.clone())
+        .group_by(action::Column::Status)
+        .order_by_asc(action::Column::Status)
+        .into_tuple::<(ActionStatus, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(value, n)| ActionStatusCount { value, count: count(n) })
+        .collect();
+    let actions_total = actions_by_status.iter().map(|c| c.count).sum();
+    let f = figures(conn, org, plan_id).await?;
+
+    let overdue_actions = action::Entity::find()
+        .filter(of_plan.clone())
+        .filter(action::Column::Status.is_in(OPEN_ACTIONS))
+        .filter(action::Column::DueDate.lt(today))
+        .order_by_asc(action::Column::DueDate)
+        .order_by_asc(action::Column::Number)
+        .limit(100)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| OverdueAction {
+            id: a.id,
+            number: a.number,
+            days_overdue: (today - a.due_date).num_days(),
+            title: a.title,
+            due_date: a.due_date,
+        })
+        .collect();
+
+    let actions_of_plan = Query::select()
+        .column(action::Column::Id)
+        .from(action::Entity)
+        .and_where(action::Column::PlanId.eq(plan_id))
+        .to_owned();
+    let linked = Query::select()
+        .column(crate::entities::action_finding::Column::FindingId)
+        .from(crate::entities::action_finding::Entity)
+        .and_where(crate::entities::action_finding::Column::ActionId.in_subquery(actions_of_plan.clone()))
+        .to_owned();
+    let covered_findings = scoped::<finding::Entity>(org)
+        .filter(Condition::any().add(finding::Column::PlanId.eq(plan_id)).add(finding::Column::Id.in_subquery(linked)));
+    let covered = covered_findings.clone().count(conn).await?;
+    let still_open = covered_findings.filter(finding::Column::Status.is_in(OPEN_FINDINGS)).count(conn).await?;
+
+    let of_plan_objectives = Query::select()
+        .column(plan_objective::Column::ObjectiveId)
+        .from(plan_objective::Entity)
+        .and_where(plan_objective::Column::PlanId.eq(plan_id))
+        .to_owned();
+    let of_action_objectives = Query::select()
+        .column(action_objective::Column::ObjectiveId)
+        .from(action_objective::Entity)
+        .and_where(action_objective::Column::ActionId.in_subquery(actions_of_plan))
+        .to_owned();
+    let objectives = scoped::<objective::Entity>(org)
+        .filter(
+            Condition::any()
+                .add(objective::Column::Id.in_subquery(of_plan_objectives))
+                .add(objective::Column::Id.in_subquery(of_action_objectives)),
+        )
+        .order_by_asc(objective::Column::Code)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|o| ObjectiveServed { id: o.id, source: o.source, code: o.code, title: o.title })
+        .collect();
+
+    Ok(PlanReport {
+        plan_id: p.id,
+        code: p.code,
+        version: p.plan_version,
+        title: p.title,
+        status: p.status,
+        as_of: today,
+        categories,
+        actions_total,
+        actions_by_status,
+        actions_by_traffic_light: lights(conn, of_plan, today).await?,
+        progress_pct: if f.live.unwrap_or(0) > 0 { f.progress.map(round2) } else { None },
+        compliance_pct: pct(f.met, f.rated),
+        effectiveness_pct: pct(f.effective, f.judged),
+        overdue_actions,
+        findings: FindingCoverage { covered, still_open },
+        objectives,
+    })
+}
+
+/// The dashboard of `org` as of `today`.
+pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate) -> Result<Dashboard, ApiError> {
+    let plans_by_status = plan::Entity::find()
+        .select_only()
+        .column(plan::Column::Status)
+        .column_as(plan::Column::Id.count(), "n")
+        .filter(plan::Column::OrganizationId.eq(org))
+        .group_by(plan::Column::Status)
+        .order_by_asc(plan::Column::Status)
+        .into_tuple::<(PlanStatus, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(value, n)| PlanStatusCount { value, count: count(n) })
+        .collect();
+    let open_actions = scoped::<action::Entity>(org).filter(action::Column::Status.is_in(OPEN_ACTIONS));
+    let actions_overdue = open_actions.clone().filter(action::Column::DueDate.lt(today)).count(conn).await?;
+    let in_30 = today + chrono::Duration::days(30);
+    let actions_due_in_30_days = open_actions
+        .filter(action::Column::DueDate.gte(today))
+        .filter(action::Column::DueDate.lte(in_30))
+        .count(conn)
+        .await?;
+    let findings_by_severity = finding::Entity::find()
+        .select_only()
+        .column(finding::Column::Severity)
+        .column_as(finding::Column::Id.count(), "n")
+        .filter(finding::Column::OrganizationId.eq(org))
+        .group_by(finding::Column::Severity)
+        .order_by_asc(finding::Column::Severity)
+        .into_tuple::<(Option<Severity>, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(value, n)| SeverityCount { value, count: count(n) })
+        .collect();
+    let findings_by_status = finding::Entity::find()
+        .select_only()
+        .column(finding::Column::Status)
+        .column_as(finding::Column::Id.count(), "n")
+        .filter(finding::Column::OrganizationId.eq(org))
+        .group_by(finding::Column::Status)
+        .order_by_asc(finding::Column::Status)
+        .into_tuple::<(FindingStatus, i64)>()
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|(value, n)| FindingStatusCount { value, count: count(n) })
+        .collect();
+    let evidence_waiting_review = scoped::<evidence::Entity>(org)
+        .filter(evidence::Column::ReviewStatus.eq(ReviewStatus::Submitted))
+        .count(conn)
+        .await?;
+    let oldest_open_finding = scoped::<finding::Entity>(org)
+        .filter(finding::Column::Status.is_in(OPEN_FINDINGS))
+        .order_by_asc(finding::Column::CreatedAt)
+        .order_by_asc(finding::Column::Id)
+        .one(conn)
+        .await?
+        .map(|f| OldestOpenFinding {
+            id: f.id,
+            days_open: (today - f.created_at.date_naive()).num_days(),
+            finding_code: f.finding_code,
+            title: f.title,
+            status: f.status,
+            created_at: f.created_at,
+        });
+    Ok(Dashboard {
+        as_of: today,
+        plans_by_status,
+        actions_overdue,
+        actions_due_in_30_days,
+        findings_by_severity,
+        findings_by_status,
+        evidence_waiting_review,
+        oldest_open_finding,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_fall_in_maturity_bands() {
+        assert_eq!(maturity_band(0.0), MaturityLevel::Nonexistent);
+        assert_eq!(maturity_band(20.0), MaturityLevel::Initial);
+        assert_eq!(maturity_band(40.0), MaturityLevel::Repeatable);
+        assert_eq!(maturity_band(59.9), MaturityLevel::Effective);
+        assert_eq!(maturity_band(80.0), MaturityLevel::Managed);
+        assert_eq!(maturity_band(95.0), MaturityLevel::Optimised);
+    }
+
+    #[test]
+    fn postgres_placeholders_are_numbered() {
+        let s = statement(DbBackend::Postgres, "a = ? AND b IN (?, ?)", vec![1.into(), 2.into(), 3.into()]);
+        assert_eq!(s.sql, "a = $1 AND b IN ($2, $3)");
+        let s = statement(DbBackend::Sqlite, "a = ?", vec![1.into()]);
+        assert_eq!(s.sql, "a = ?");
+    }
+}

@@ -1,0 +1,176 @@
+//! Building and running the HTTP server: database, migrations, first-start bootstrap, routes,
+//! middleware, documentation. `Application::build` binds its own listener so tests can start
+//! the real service on port 0.
+use crate::auth::jwt::TokenService;
+use crate::auth::PrincipalCache;
+use crate::config::Config;
+use crate::http::{self, RouteTable};
+use crate::openapi::{self, ApiDoc};
+use crate::routes;
+use crate::services::bootstrap;
+use crate::services::storage::Storage;
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use std::net::TcpListener;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Shared by every request.
+pub struct AppState {
+    /// Connection pool.
+    pub db: DatabaseConnection,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// Access-token signer and verifier.
+    pub tokens: TokenService,
+    /// Cache of principals' current roles and active flags.
+    pub principals: PrincipalCache,
+    /// Evidence file store (`MEJORA_STORAGE_URL`).
+    pub storage: Storage,
+}
+
+/// Opens the connection pool. SQLite gets a single connection (one writer at a time).
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    if let Some(path) = config.database_url.strip_prefix("sqlite://") {
+        let file = path.split('?').next().unwrap_or("");
+        if let Some(parent) = std::path::Path::new(file).parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let mut options = ConnectOptions::new(config.database_url.clone());
+    options
+        .max_connections(if config.is_sqlite() { 1 } else { config.db_max_connections })
+        .min_connections(if config.is_sqlite() { 1 } else { 2 })
+        .acquire_timeout(config.db_acquire_timeout)
+        .sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open DATABASE_URL ({}): {e}", redact(&config.database_url)))
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    bootstrap: Option<bootstrap::Created>,
+}
+
+impl Application {
+    /// Connects, migrates, bootstraps an empty database and binds `config.bind`.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = connect(&config).await?;
+        Migrator::up(&db, None).await?;
+        let created = bootstrap::run(&db, &config)
+            .await
+            .map_err(|e| anyhow::anyhow!("bootstrap failed (check MEJORA_BOOTSTRAP_*): {e}"))?;
+        let mut app = Self::build_with(config, db)?;
+        app.bootstrap = created;
+        Ok(app)
+    }
+
+    /// Binds the server on an already migrated database.
+    pub fn build_with(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on MEJORA_BIND={}: {e}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = run(listener, config, db)?;
+        Ok(Self { port, server, bootstrap: None })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// What the first start created, if it did.
+    pub fn bootstrap(&self) -> Option<&bootstrap::Created> {
+        self.bootstrap.as_ref()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::IF_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("idempotent-replayed"),
+        ])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow::Result<Server> {
+    let tokens = TokenService::new(&config);
+    let document = openapi::document();
+    let table = web::Data::new(RouteTable::from_openapi(&document));
+    let storage = Storage::from_url(&config.storage_url)?;
+    let config = Arc::new(config);
+    let state =
+        web::Data::new(AppState { db, config: config.clone(), tokens, principals: PrincipalCache::default(), storage });
+    let json_limit = config.json_limit;
+    let origins = config.cors_origins.clone();
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .into_utoipa_app()
+            .openapi(ApiDoc::openapi())
+            .app_data(state.clone())
+            .app_data(table.clone())
+            .app_data(http::json_config(json_limit))
+            .app_data(http::query_config())
+            .app_data(http::path_config())
+            .app_data(http::form_config())
+            // Registered before the `/api/v1` scope, which would otherwise claim the spec's path.
+            .map(|app| app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone())))
+            .service(routes::health::live)
+            .service(routes::health::ready)
+            .service(scope::scope("/api/v1").configure(routes::configure))
+            .split_for_parts();
+        app.default_service(web::to(http::fallback)).wrap(cors(&origins)).wrap(from_fn(http::request_context))
+    })
+    .shutdown_timeout(30)
+    .client_request_timeout(config.client_timeout)
+    .listen(listener)?;
+    if config.workers > 0 {
+        server = server.workers(config.workers);
+    }
+    Ok(server.run())
+}

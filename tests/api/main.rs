@@ -1,0 +1,23 @@
+//! Black-box tests of the HTTP API: one binary, one module per area.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod action_evaluation;
+mod actions;
+mod audit;
+mod auth;
+mod categories;
+mod contract;
+mod evidence;
+mod evidence_files;
+mod faults;
+mod finding_imports;
+mod findings;
+mod helpers;
+mod matrix;
+mod objectives;
+mod plan_lifecycle;
+mod plan_lists;
+mod plan_matrix;
+mod plans;
+mod reports;
+mod security;
+mod users;

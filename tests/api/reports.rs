@@ -1,0 +1,123 @@
+//! Reports: a plan's figures (categories, statuses, lights, percentages, overdue actions,
+//! findings, objectives) and the organization's dashboard, with numbers checked exactly.
+use crate::actions::{action_body, action_path, day, finish, post_if_match, running_plan};
+use crate::evidence::review;
+use crate::helpers::*;
+use crate::plans::{add_category, create_plan, etag_of, plan_body};
+use mejora::entities::enums::Role;
+use serde_json::{json, Value};
+
+async fn finding(app: &TestApp, token: &str, code: &str, severity: Option<&str>) -> Value {
+    let body = json!({"source": "internal_audit", "report_code": "OCI-1", "finding_code": code,
+                      "title": format!("Hallazgo {code}"), "severity": severity});
+    json_of(app.post("/api/v1/findings", token, &body).await, 201).await
+}
+
+async fn evidence(app: &TestApp, token: &str, action: &Value, quantity: f64) -> Value {
+    let body = json!({"cut_off_date": day(0), "description": "Soporte", "reported_quantity": quantity});
+    json_of(app.post(&format!("{}/evidence", action_path(action)), token, &body).await, 201).await
+}
+
+fn count_of(list: &Value, value: &str) -> u64 {
+    list.as_array().unwrap().iter().find(|c| c["value"] == value).map_or(0, |c| c["count"].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn a_plan_report_counts_statuses_lights_progress_and_findings() {
+    let app = spawn_app().await;
+    let auditor = app.token_for(Role::Auditor).await;
+    let h1 = finding(&app, &auditor, "H-01", Some("high")).await;
+    finding(&app, &auditor, "H-02", None).await;
+    let mut overdue = action_body("Vencida", &day(-30), &day(-5), None);
+    overdue["finding_ids"] = json!([h1["id"]]);
+    let specs = [
+        overdue,
+        action_body("En curso", &day(-10), &day(10), None),
+        action_body("Tardía", &day(-20), &day(-2), None),
+        action_body("Próxima", &day(-5), &day(20), None),
+    ];
+    let run = running_plan(&app, "REP", &specs).await;
+    let (responsible, reviewer) = (&run.responsible.token, &run.auditor.token);
+    let accepted = evidence(&app, responsible, &run.actions[1], 2.0).await;
+    json_of(review(&app, reviewer, &accepted, &json!({"status": "accepted"})).await, 200).await;
+    evidence(&app, responsible, &run.actions[3], 1.0).await;
+    let late = finish(&app, &run, &run.actions[2], &day(-1)).await;
+    let rating = json!({"compliance": "met_late", "effectiveness": "effective"});
+    let path = format!("{}/evaluation", action_path(&late));
+    json_of(post_if_match(&app, &path, reviewer, &etag_of(&late), &rating).await, 200).await;
+
+    let plan = run.plan["id"].as_str().unwrap();
+    let viewer = app.token_for(Role::Viewer).await;
+    let report = json_of(app.get(&format!("/api/v1/plans/{plan}/report"), &viewer).await, 200).await;
+    assert_eq!(report["code"], "REP");
+    assert_eq!(report["actions_total"], 4);
+    assert_eq!(count_of(&report["actions_by_status"], "planned"), 3);
+    assert_eq!(count_of(&report["actions_by_status"], "done"), 1);
+    let lights = &report["actions_by_traffic_light"];
+    assert_eq!(["red", "amber", "grey", "green"].map(|l| count_of(lights, l)), [1, 1, 2, 0], "{lights}");
+    // (0 + 50 + 0 + 0) / 4; one rated action, met late and effective.
+    assert_eq!(report["progress_pct"], 12.5);
+    assert_eq!(report["compliance_pct"], 100.0);
+    assert_eq!(report["effectiveness_pct"], 100.0);
+    let overdue = report["overdue_actions"].as_array().unwrap();
+    assert_eq!(overdue.len(), 1);
+    assert_eq!((overdue[0]["title"].as_str(), overdue[0]["days_overdue"].as_i64()), (Some("Vencida"), Some(5)));
+    assert_eq!(report["findings"], json!({"covered": 1, "still_open": 1}));
+    let category = &report["categories"][0];
+    assert_eq!((category["score"].as_f64(), category["maturity_band"].as_str()), (Some(40.0), Some("repeatable")));
+    assert_eq!(category["gap"], Value::Null);
+
+    // The plan figures agree with the plan read.
+    let read = json_of(app.get(&format!("/api/v1/plans/{plan}"), &viewer).await, 200).await;
+    assert_eq!(read["progress_pct"], report["progress_pct"]);
+
+    let dashboard = json_of(app.get("/api/v1/dashboard", &viewer).await, 200).await;
+    assert_eq!(count_of(&dashboard["plans_by_status"], "in_progress"), 1);
+    assert_eq!(dashboard["actions_overdue"], 1);
+    assert_eq!(dashboard["actions_due_in_30_days"], 2);
+    assert_eq!(count_of(&dashboard["findings_by_severity"], "high"), 1);
+    let unrated = dashboard["findings_by_severity"].as_array().unwrap().iter().find(|c| c["value"].is_null()).unwrap();
+    assert_eq!(unrated["count"], 1);
+    assert_eq!(count_of(&dashboard["findings_by_status"], "open"), 2);
+    assert_eq!(dashboard["evidence_waiting_review"], 1);
+    assert_eq!(dashboard["oldest_open_finding"]["finding_code"], "H-01");
+    assert_eq!(dashboard["oldest_open_finding"]["days_open"], 0);
+}
+
+#[tokio::test]
+async fn a_report_gives_gaps_bands_and_objectives_and_other_organizations_see_nothing() {
+    let app = spawn_app().await;
+    let planner = app.token_for(Role::Planner).await;
+    let objective = json_of(
+        app.post(
+            "/api/v1/objectives",
+            &planner,
+            &json!({"source": "peti", "code": "PETI-3", "title": "Seguridad digital"}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let mut body = plan_body("GAP");
+    body["objective_ids"] = json!([objective["id"]]);
+    let plan = create_plan(&app, &planner, &body).await;
+    add_category(&app, &planner, &plan, &json!({"name": "Uno", "source": "furag", "score": 55, "target_score": 80}))
+        .await;
+    add_category(&app, &planner, &plan, &json!({"name": "Dos", "source": "furag", "score": 0})).await;
+    let id = plan["id"].as_str().unwrap();
+    let report = json_of(app.get(&format!("/api/v1/plans/{id}/report"), &planner).await, 200).await;
+    let cats = report["categories"].as_array().unwrap();
+    assert_eq!((cats[0]["gap"].as_f64(), cats[0]["maturity_band"].as_str()), (Some(25.0), Some("effective")));
+    assert_eq!(cats[1]["maturity_band"], "nonexistent");
+    assert_eq!(report["actions_total"], 0);
+    assert_eq!(report["progress_pct"], Value::Null);
+    assert_eq!(report["compliance_pct"], Value::Null);
+    assert_eq!(report["objectives"][0]["code"], "PETI-3");
+    assert_eq!(report["findings"], json!({"covered": 0, "still_open": 0}));
+
+    let (_, stranger) = app.other_organization().await;
+    assert_problem(app.get(&format!("/api/v1/plans/{id}/report"), &stranger.token).await, 404, "not_found").await;
+    let theirs = json_of(app.get("/api/v1/dashboard", &stranger.token).await, 200).await;
+    assert_eq!(theirs["plans_by_status"], json!([]));
+    assert_eq!(theirs["oldest_open_finding"], Value::Null);
+}
