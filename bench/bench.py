@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PASSWORD = "benchmark password 2026"
@@ -140,7 +141,15 @@ def write_findings_csv(path, rows, prefix):
 
 
 def wrk(url, token, script, connections, duration, warmup):
-    lua = script + """
+    # Every run (warm-up included) and every wrk thread writes its own keys: `RUN` is fresh per
+    # call and `setup` numbers the threads (their Lua states otherwise replay one sequence).
+    lua = """
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+""" + script + """
 done = function(summary, latency, requests)
   io.write(string.format("\\nRESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
     latency:percentile(50), latency:percentile(99), summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
@@ -152,9 +161,13 @@ end
     base = ["wrk", "-t2", f"-c{connections}", "-s", path, "--timeout", "10s"]
     if token:
         base += ["-H", f"Authorization: Bearer {token}"]
+    def run(seconds):
+        with open(path, "w") as f:
+            f.write(lua.replace("__RUN__", uuid.uuid4().hex[:12]))
+        return subprocess.run(base + [f"-d{seconds}s", url], capture_output=True, text=True).stdout
     if warmup > 0:
-        subprocess.run(base + [f"-d{warmup}s", url], capture_output=True, text=True)
-    out = subprocess.run(base + [f"-d{duration}s", url], capture_output=True, text=True).stdout
+        run(warmup)
+    out = run(duration)
     os.unlink(path)
     for line in out.splitlines():
         if line.startswith("RESULT"):
@@ -349,7 +362,7 @@ end
 counter = 0
 request = function()
   counter = counter + 1
-  local body = string.format('{"source":"internal_audit","report_code":"BENCH-%d","finding_code":"P-%d-%d","title":"Hallazgo de carga","classification":"observation","severity":"low","requirements":[]}', math.random(1000000), counter, math.random(1000000000))
+  local body = string.format('{"source":"internal_audit","report_code":"BENCH-__RUN__-%d","finding_code":"P-%d","title":"Hallazgo de carga","classification":"observation","severity":"low","requirements":[]}', tid, counter)
   return wrk.format("POST", "/api/v1/findings", {["Content-Type"] = "application/json"}, body)
 end
 """

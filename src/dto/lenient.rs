@@ -29,6 +29,20 @@ pub fn nullable_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i32
     opt_int(d).map(Some)
 }
 
+/// An optional date that also takes `""` (absent, as spreadsheets export a blank cell) and the
+/// Colombian `DD/MM/YYYY` besides ISO `YYYY-MM-DD`.
+pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else { return Ok(None) };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .map(Some)
+        .map_err(|_| D::Error::custom(format!("invalid date `{text}`, expected YYYY-MM-DD or DD/MM/YYYY")))
+}
+
 #[cfg(test)]
 mod tests {
     #[derive(serde::Deserialize)]
@@ -50,5 +64,22 @@ mod tests {
         assert!(serde_json::from_str::<T>(r#"{"a": 1.5}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"a": "1"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"a": 1e12}"#).is_err());
+    }
+
+    #[derive(serde::Deserialize)]
+    struct D {
+        #[serde(default, deserialize_with = "super::opt_date")]
+        d: Option<chrono::NaiveDate>,
+    }
+
+    #[test]
+    fn dates_take_blank_iso_and_colombian_forms() {
+        let date = |s: &str| serde_json::from_str::<D>(s).map(|d| d.d.map(|d| d.to_string()));
+        assert_eq!(date(r#"{"d": ""}"#).unwrap(), None);
+        assert_eq!(date(r#"{}"#).unwrap(), None);
+        assert_eq!(date(r#"{"d": null}"#).unwrap(), None);
+        assert_eq!(date(r#"{"d": "2024-03-05"}"#).unwrap().as_deref(), Some("2024-03-05"));
+        assert_eq!(date(r#"{"d": "05/03/2024"}"#).unwrap().as_deref(), Some("2024-03-05"));
+        assert!(date(r#"{"d": "marzo"}"#).is_err());
     }
 }

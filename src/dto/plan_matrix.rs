@@ -49,8 +49,10 @@ pub struct PlanImportQuery {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 pub struct ImplementationWindow {
     /// First day.
+    #[serde(default, deserialize_with = "crate::dto::lenient::opt_date")]
     pub start: Option<NaiveDate>,
     /// Last day.
+    #[serde(default, deserialize_with = "crate::dto::lenient::opt_date")]
     pub end: Option<NaiveDate>,
 }
 
@@ -71,18 +73,22 @@ pub struct MatrixPlanMetadata {
     /// Body or person that approved the plan.
     pub approved_by: Option<String>,
     /// Approval date.
+    #[serde(default, deserialize_with = "crate::dto::lenient::opt_date")]
     pub approved_on: Option<NaiveDate>,
     /// Who prepared the plan.
     pub prepared_by: Option<String>,
     /// Role of who prepared it.
     pub prepared_by_role: Option<String>,
     /// When it was prepared.
+    #[serde(default, deserialize_with = "crate::dto::lenient::opt_date")]
     pub prepared_on: Option<NaiveDate>,
     /// Fiscal year evaluated.
     pub fiscal_year: Option<i32>,
     /// First day of the implementation window.
+    #[serde(default, deserialize_with = "crate::dto::lenient::opt_date")]
     pub start_date: Option<NaiveDate>,
     /// Last day of the implementation window.
+    #[serde(default, deserialize_with = "crate::dto::lenient::opt_date")]
     pub end_date: Option<NaiveDate>,
     /// Implementation window, as the seed writes it (used when `start_date`/`end_date` are absent).
     pub implementation_window: Option<ImplementationWindow>,

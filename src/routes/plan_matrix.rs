@@ -85,7 +85,7 @@ async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, Api
         (status = 409, description = "A plan with this code and version exists", body = Problem),
         (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
         (status = 415, description = "Not CSV, XLSX or JSON", body = Problem),
-        (status = 422, description = "`import_rejected`: invalid rows (each with `row`, `field`, `code`, `message`); `validation_failed`: missing metadata or columns, or Idempotency-Key reused", body = Problem),
+        (status = 422, description = "`import_rejected`: invalid rows (each with `row`, `field`, `code`, `message`); `validation_failed`: missing metadata or columns, a JSON value of the wrong type (dates take `YYYY-MM-DD`, `DD/MM/YYYY`; empty means none), or Idempotency-Key reused", body = Problem),
     ))]
 #[post("/plans/imports")]
 pub async fn import_plan(

@@ -140,8 +140,16 @@ pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery) -> Result<P
             (rows, Default::default())
         }
         MatrixFormat::Json => {
-            let doc: PlanMatrixDocument = serde_json::from_slice(body)
-                .map_err(|e| ApiError::new(ErrorCode::InvalidJson).detail(e.to_string(), e.to_string()))?;
+            let doc: PlanMatrixDocument = serde_json::from_slice(body).map_err(|e| {
+                // Well-formed JSON with a wrong value (a date that is no date) is a matrix to
+                // fix, like a bad CSV cell; broken syntax is a broken upload.
+                let code = if e.classify() == serde_json::error::Category::Data {
+                    ErrorCode::ValidationFailed
+                } else {
+                    ErrorCode::InvalidJson
+                };
+                ApiError::new(code).detail(e.to_string(), e.to_string())
+            })?;
             for (i, r) in doc.rows.iter().enumerate() {
                 if r.score.is_some_and(|s| !(s.is_finite() && (0.0..=100.0).contains(&s))) {
                     errors.push(RowError {
