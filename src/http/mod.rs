@@ -188,7 +188,15 @@ pub fn form_config() -> web::FormConfig {
 
 /// Path-parameter extractor settings.
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err, _req| {
+    web::PathConfig::default().error_handler(|err, req| {
+        // `PATCH /plans/imports` reaches `PATCH /plans/{id}`: a literal path that lacks the
+        // method is a 405, not a bad id.
+        if let Some(methods) = req.app_data::<web::Data<RouteTable>>().and_then(|t| t.allowed(req.path())) {
+            if !methods.is_empty() && !methods.contains(req.method()) {
+                let response = method_not_allowed(&methods);
+                return actix_web::error::InternalError::from_response(err, response).into();
+            }
+        }
         let msg = match err {
             PathError::Deserialize(e) => e.to_string(),
             other => other.to_string(),
@@ -255,14 +263,17 @@ impl RouteTable {
 /// Fallback for requests no route matched: 405 with `Allow` when the path exists, else 404.
 pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
     match table.allowed(req.path()) {
-        Some(methods) if !methods.is_empty() => {
-            let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-            let mut response = ApiError::new(ErrorCode::MethodNotAllowed).error_response();
-            if let Ok(value) = HeaderValue::from_str(&allow) {
-                response.headers_mut().insert(header::ALLOW, value);
-            }
-            response
-        }
+        Some(methods) if !methods.is_empty() => method_not_allowed(&methods),
         _ => ApiError::new(ErrorCode::RouteNotFound).error_response(),
     }
+}
+
+/// 405 with `Allow` listing `methods`.
+fn method_not_allowed(methods: &[Method]) -> HttpResponse {
+    let allow = methods.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+    let mut response = ApiError::new(ErrorCode::MethodNotAllowed).error_response();
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }

@@ -48,6 +48,22 @@ async fn unknown_routes_are_404_and_wrong_methods_405_with_allow() {
     let allow = res.headers()["allow"].to_str().unwrap().to_string();
     assert!(allow.contains("GET") && allow.contains("PATCH"), "{allow}");
     assert_problem(res, 405, "method_not_allowed").await;
+    // A literal segment beside a parameter (`/plans/imports`, `/plans/{id}`) is not a bad id.
+    let t = &app.admin_token;
+    let res =
+        app.request(Method::PATCH, "/api/v1/plans/imports", Some(t)).json(&serde_json::json!({})).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    assert_problem(res, 405, "method_not_allowed").await;
+    let res = app.request(Method::DELETE, "/api/v1/findings/imports", Some(t)).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "GET, POST");
+    assert_problem(res, 405, "method_not_allowed").await;
+    let res = app
+        .request(Method::PATCH, "/api/v1/plans/not-a-uuid", Some(t))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(res, 400, "invalid_path").await;
 }
 
 #[tokio::test]
