@@ -13,14 +13,15 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::web::Bytes;
+use actix_web::{web, App, HttpResponse, HttpServer};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::net::TcpListener;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_actix_web::{scope, AppExt};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 /// Shared by every request.
 pub struct AppState {
@@ -138,10 +139,23 @@ fn cors(origins: &[String]) -> Cors {
     cors
 }
 
+const SPEC_PATH: &str = "/api/v1/openapi.json";
+
+/// The OpenAPI document, serialized.
+struct SpecJson(Bytes);
+
+async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(spec.0.clone())
+}
+
 fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow::Result<Server> {
     let tokens = TokenService::new(&config);
     let document = openapi::document();
     let table = web::Data::new(RouteTable::from_openapi(&document));
+    // Serialized once and shared: every worker holding its own copy of the document (as the
+    // Swagger UI service would) costs megabytes of idle memory per worker.
+    let spec = web::Data::new(SpecJson(Bytes::from(serde_json::to_vec(&document)?)));
+    drop(document);
     let storage = Storage::from_url(&config.storage_url)?;
     let config = Arc::new(config);
     let state =
@@ -154,12 +168,16 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
             .app_data(table.clone())
+            .app_data(spec.clone())
             .app_data(http::json_config(json_limit))
             .app_data(http::query_config())
             .app_data(http::path_config())
             .app_data(http::form_config())
             // Registered before the `/api/v1` scope, which would otherwise claim the spec's path.
-            .map(|app| app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone())))
+            .map(|app| {
+                app.service(web::resource(SPEC_PATH).route(web::get().to(serve_spec)))
+                    .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::from(SPEC_PATH)))
+            })
             .service(routes::health::live)
             .service(routes::health::ready)
             .service(scope::scope("/api/v1").configure(routes::configure))
