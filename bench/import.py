@@ -137,7 +137,7 @@ def main():
         status, body = http("POST", f"{base}/api/v1/auth/login", body={"email": AUDITOR, "password": PASSWORD})
         token = body["access_token"]
         rss = Rss(service.pid)
-        print(f"service idle RSS {rss.field('VmRSS'):.1f} MB; database {dbname}", flush=True)
+        print(f"service RSS before the uploads (after three sign-ins) {rss.field('VmRSS'):.1f} MB; database {dbname}", flush=True)
         for n, rows in enumerate(a.sizes):
             path = os.path.join(work, f"findings-{rows}.csv")
             write_csv(path, rows, f"R{n}")

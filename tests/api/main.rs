@@ -20,4 +20,5 @@ mod plan_matrix;
 mod plans;
 mod reports;
 mod security;
+mod tenancy;
 mod users;

@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 pub use encoding_rs::Encoding;
+pub use parse::ParseReport;
 
 /// What to do with an upload.
 #[derive(Debug, Clone, Copy)]
@@ -232,6 +233,41 @@ where
     Ok(record)
 }
 
+/// What parsing a whole upload held in memory gives, without writing anything.
+#[derive(Debug)]
+pub struct Dissected {
+    /// Valid rows, in file order.
+    pub rows: usize,
+    /// The parser's report, or why it gave up (as the API would word it).
+    pub report: Result<ParseReport, ApiError>,
+}
+
+/// Parses `body` as an upload of `format` would be, fed in pieces of `piece` bytes (so
+/// characters and rows straddle chunks as they do on the wire). For fuzzing and tools; must not
+/// run inside an async runtime.
+pub fn dissect(format: ImportFormat, charset: Option<&'static Encoding>, body: &[u8], piece: usize) -> Dissected {
+    let pieces: Vec<Bytes> = body.chunks(piece.max(1)).map(Bytes::copy_from_slice).collect();
+    let (chunk_tx, chunk_rx) = mpsc::channel::<Chunk>(pieces.len() + 1);
+    for p in pieces {
+        // Cannot fail: the channel has room for every piece and the end marker.
+        let _ = chunk_tx.try_send(Chunk::Data(p));
+    }
+    let _ = chunk_tx.try_send(Chunk::End);
+    drop(chunk_tx);
+    let (batch_tx, mut batch_rx) = mpsc::channel::<Vec<rows::ImportRow>>(1);
+    let counter = std::thread::spawn(move || {
+        let mut n = 0;
+        while let Some(batch) = batch_rx.blocking_recv() {
+            n += batch.len();
+        }
+        n
+    });
+    let options = ParseOptions { format, atomic: false, batch_rows: 100, charset };
+    let report = parse::parse(chunk_rx, options, batch_tx).map_err(|e| parse_failure(e, format));
+    let rows = counter.join().unwrap_or_default();
+    Dissected { rows, report }
+}
+
 /// Uploads of `org`, newest first.
 pub async fn list(
     conn: &impl ConnectionTrait,
@@ -249,4 +285,25 @@ pub async fn list(
     }
     let rows = select.limit(limit + 1).all(conn).await?;
     Ok(Page::from_rows(rows, limit, "", |r| (None, r.id), ImportSummary::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_fed_one_byte_at_a_time_parses_like_a_whole_one() {
+        let text = "Fuente;Código informe;Fecha informe;Código hallazgo;Título\r\n\
+                    Auditoría interna;OCI-2025;31/03/2025;H-01;Revisión de accesos\r\n\
+                    Auditoría interna;OCI-2025;32/03/2025;H-02;\"Copias de\r\nrespaldo\"\r\n";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(text);
+        for piece in [1, 3, 4096] {
+            let out = dissect(ImportFormat::Csv, None, &bytes, piece);
+            let report = out.report.expect("a readable file");
+            assert_eq!((report.received, report.rejected, out.rows), (2, 1, 1), "pieces of {piece}");
+            assert_eq!(report.errors[0].field, "report_date");
+        }
+        let out = dissect(ImportFormat::Json, None, b"[{\"source\": 1}", 2);
+        assert!(out.report.is_err());
+    }
 }
