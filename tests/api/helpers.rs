@@ -99,6 +99,7 @@ async fn pg_template(server: &str) -> String {
                 db.close().await.expect("close");
                 admin.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await.expect("rename");
             }
+            drop_stale_databases(&admin, &name).await;
             admin.execute_unprepared("SELECT pg_advisory_unlock(727274)").await.expect("unlock");
             name
         })
@@ -106,11 +107,60 @@ async fn pg_template(server: &str) -> String {
         .clone()
 }
 
+/// Seconds since the epoch, as test database names carry it.
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// Test databases are left behind for post-mortems; each run drops those of runs more than an
+/// hour old (and templates of other migrations), so repeated runs do not fill the disk.
+async fn drop_stale_databases(admin: &DatabaseConnection, template: &str) {
+    let rows = admin
+        .query_all_raw(Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT datname FROM pg_database WHERE datname LIKE 'mejora\\_t\\_%' OR datname LIKE 'mejora\\_tmpl\\_%'",
+        ))
+        .await
+        .unwrap_or_default();
+    let cutoff = now_secs().saturating_sub(3600);
+    for row in rows {
+        let Ok(name) = row.try_get::<String>("", "datname") else { continue };
+        let stale = match name.strip_prefix("mejora_t_") {
+            Some(rest) => rest.split('_').next().and_then(|t| t.parse::<u64>().ok()).is_none_or(|t| t < cutoff),
+            None => name != template,
+        };
+        if stale {
+            // A database still in use refuses to be dropped; it is left for a later run.
+            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\"")).await;
+        }
+    }
+}
+
+/// Once per run: SQLite files and evidence directories of runs more than an hour old.
+fn remove_stale_files(dir: &std::path::Path) {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let hour = std::time::Duration::from_secs(3600);
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > hour);
+            if old {
+                let path = entry.path();
+                let _ = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            }
+        }
+    });
+}
+
 async fn fresh_database_url() -> (String, &'static str) {
     match pg_url() {
         Some(server) => {
             let template = pg_template(&server).await;
-            let name = format!("mejora_t_{}", Uuid::new_v4().simple());
+            let name = format!("mejora_t_{}_{}", now_secs(), Uuid::new_v4().simple());
             let admin = Database::connect(with_database(&server, "postgres")).await.expect("connect");
             admin
                 .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
@@ -122,6 +172,7 @@ async fn fresh_database_url() -> (String, &'static str) {
         None => {
             let dir = std::env::temp_dir().join("mejora-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
+            remove_stale_files(&dir);
             let file = dir.join(format!("{}.db", Uuid::new_v4().simple()));
             (format!("sqlite://{}?mode=rwc", file.display()), "sqlite")
         }
