@@ -356,9 +356,9 @@ end
                 extra = ""
                 if "cursor" in name and conns in first_page_p50:
                     extra = f" (p50 {ours['p50_ms'] / max(first_page_p50[conns], 0.001):.2f}× first page)"
-                log(f"{name} c{conns}: {ours['rps']:,.0f} req/s p99 {ours['p99_ms']:.1f} ms; ceiling {ceil['rps']:,.0f}{extra}")
+                log(f"{name} c{conns}: {ours['rps']:,.0f} req/s p99 {ours['p99_ms']:.1f} ms; ceiling {ceil['rps']:,.0f} p99 {ceil['p99_ms']:.1f} ms{extra}")
                 results.append((f"{name}, {conns} conn.", f"{ours['rps']:,.0f} req/s", f"{ours['p50_ms']:.1f} ms",
-                                f"{ours['p99_ms']:.1f} ms", f"{ceil['rps']:,.0f} req/s", f"{ours['rps'] / ceil['rps']:.2f}{extra}",
+                                f"{ours['p99_ms']:.1f} ms", f"{ceil['rps']:,.0f} req/s (p50 {ceil['p50_ms']:.1f}, p99 {ceil['p99_ms']:.1f} ms)", f"{ours['rps'] / ceil['rps']:.2f}{extra}",
                                 str(ours["errors"]), f"{peak:.0f} MB"))
         post_script = """
 wrk.headers["Content-Type"] = "application/json"
