@@ -13,7 +13,7 @@ use crate::entities::enums::{
 use crate::entities::{action, action_objective, category, evidence, finding, objective, plan, plan_objective};
 use crate::error::ApiError;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Statement, Value,
@@ -72,10 +72,16 @@ struct Figures {
     met: Option<i64>,
     judged: Option<i64>,
     effective: Option<i64>,
+    red: Option<i64>,
+    amber: Option<i64>,
+    grey: Option<i64>,
+    green: Option<i64>,
 }
 
 // Progress of an action: accepted quantity over target, capped at 100; the plan's progress is
-// the mean over actions that are not cancelled (as in `progress::plan_figures`).
+// the mean over actions that are not cancelled (as in `progress::plan_figures`). The traffic
+// lights follow `progress::action_figures`: red open and past due, amber done late, grey open
+// and not yet due, green done on time (or without a completion date).
 const FIGURES_SQL: &str = r#"
 SELECT
   SUM(CASE WHEN a."status" <> ? THEN 1 ELSE 0 END) AS live,
@@ -86,7 +92,12 @@ SELECT
   SUM(CASE WHEN a."status" <> ? AND a."compliance" <> ? THEN 1 ELSE 0 END) AS rated,
   SUM(CASE WHEN a."status" <> ? AND a."compliance" IN (?, ?) THEN 1 ELSE 0 END) AS met,
   SUM(CASE WHEN a."status" <> ? AND a."effectiveness" IN (?, ?) THEN 1 ELSE 0 END) AS judged,
-  SUM(CASE WHEN a."status" <> ? AND a."effectiveness" = ? THEN 1 ELSE 0 END) AS effective
+  SUM(CASE WHEN a."status" <> ? AND a."effectiveness" = ? THEN 1 ELSE 0 END) AS effective,
+  SUM(CASE WHEN a."status" IN (?, ?) AND a."due_date" < ? THEN 1 ELSE 0 END) AS red,
+  SUM(CASE WHEN a."status" = ? AND a."completed_on" > a."due_date" THEN 1 ELSE 0 END) AS amber,
+  SUM(CASE WHEN a."status" IN (?, ?) AND a."due_date" >= ? THEN 1 ELSE 0 END) AS grey,
+  SUM(CASE WHEN a."status" = ? AND (a."completed_on" IS NULL OR NOT (a."completed_on" > a."due_date"))
+      THEN 1 ELSE 0 END) AS green
 FROM "action" a
 LEFT JOIN (
   SELECT "action_id", SUM("reported_quantity") AS q FROM "evidence"
@@ -95,9 +106,11 @@ LEFT JOIN (
 WHERE a."plan_id" = ? AND a."organization_id" = ?
 "#;
 
-async fn figures(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid) -> Result<Figures, ApiError> {
+async fn figures(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, today: NaiveDate) -> Result<Figures, ApiError> {
     let cancelled = || Value::from(ActionStatus::Cancelled.code());
-    let values = vec![
+    let done = || Value::from(ActionStatus::Done.code());
+    let open = || OPEN_ACTIONS.map(|s| Value::from(s.code()));
+    let mut values = vec![
         cancelled(),
         cancelled(),
         cancelled(),
@@ -110,11 +123,12 @@ async fn figures(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid) -> Resul
         EffectivenessResult::NotEffective.code().into(),
         cancelled(),
         EffectivenessResult::Effective.code().into(),
-        ReviewStatus::Accepted.code().into(),
-        org.into(),
-        plan_id.into(),
-        org.into(),
     ];
+    values.extend(open());
+    values.extend([today.into(), done()]);
+    values.extend(open());
+    values.extend([today.into(), done()]);
+    values.extend([ReviewStatus::Accepted.code().into(), org.into(), plan_id.into(), org.into()]);
     let stmt = statement(conn.get_database_backend(), FIGURES_SQL, values);
     Figures::find_by_statement(stmt)
         .one(conn)
@@ -125,33 +139,6 @@ async fn figures(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid) -> Resul
 fn pct(part: Option<i64>, whole: Option<i64>) -> Option<f64> {
     let whole = whole.unwrap_or(0);
     (whole > 0).then(|| round2(part.unwrap_or(0) as f64 / whole as f64 * 100.0))
-}
-
-/// Actions matching `filter` by traffic light, the light computed in SQL from status, dates
-/// and `today` (the rules of `progress::action_figures`).
-async fn lights(
-    conn: &impl ConnectionTrait,
-    filter: Condition,
-    today: NaiveDate,
-) -> Result<Vec<TrafficLightCount>, ApiError> {
-    let done = action::Column::Status.eq(ActionStatus::Done);
-    let late = Expr::col(action::Column::CompletedOn).gt(Expr::col(action::Column::DueDate));
-    let open = action::Column::Status.is_in(OPEN_ACTIONS);
-    let cases = [
-        (TrafficLight::Red, Condition::all().add(open.clone()).add(action::Column::DueDate.lt(today))),
-        (TrafficLight::Amber, Condition::all().add(done.clone()).add(late.clone())),
-        (TrafficLight::Grey, Condition::all().add(open).add(action::Column::DueDate.gte(today))),
-        (
-            TrafficLight::Green,
-            Condition::all().add(done).add(Condition::any().add(action::Column::CompletedOn.is_null()).add(late.not())),
-        ),
-    ];
-    let mut out = Vec::new();
-    for (light, condition) in cases {
-        let n = action::Entity::find().filter(filter.clone()).filter(condition).count(conn).await?;
-        out.push(TrafficLightCount { value: light, count: n });
-    }
-    Ok(out)
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -238,7 +225,7 @@ pub async fn plan_report(
         .map(|(value, n)| ActionStatusCount { value, count: count(n) })
         .collect();
     let actions_total = actions_by_status.iter().map(|c| c.count).sum();
-    let f = figures(conn, org, plan_id).await?;
+    let f = figures(conn, org, plan_id, today).await?;
 
     let overdue_actions = action::Entity::find()
         .filter(of_plan.clone())
@@ -299,7 +286,14 @@ pub async fn plan_report(
         categories,
         actions_total,
         actions_by_status,
-        actions_by_traffic_light: lights(conn, of_plan, today).await?,
+        actions_by_traffic_light: [
+            (TrafficLight::Red, f.red),
+            (TrafficLight::Amber, f.amber),
+            (TrafficLight::Grey, f.grey),
+            (TrafficLight::Green, f.green),
+        ]
+        .map(|(value, n)| TrafficLightCount { value, count: count(n.unwrap_or(0)) })
+        .to_vec(),
         progress_pct: if f.live.unwrap_or(0) > 0 { f.progress.map(round2) } else { None },
         compliance_pct: pct(f.met, f.rated),
         effectiveness_pct: pct(f.effective, f.judged),

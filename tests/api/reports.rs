@@ -35,6 +35,7 @@ async fn a_plan_report_counts_statuses_lights_progress_and_findings() {
         action_body("En curso", &day(-10), &day(10), None),
         action_body("Tardía", &day(-20), &day(-2), None),
         action_body("Próxima", &day(-5), &day(20), None),
+        action_body("A tiempo", &day(-15), &day(5), None),
     ];
     let run = running_plan(&app, "REP", &specs).await;
     let (responsible, reviewer) = (&run.responsible.token, &run.auditor.token);
@@ -42,6 +43,7 @@ async fn a_plan_report_counts_statuses_lights_progress_and_findings() {
     json_of(review(&app, reviewer, &accepted, &json!({"status": "accepted"})).await, 200).await;
     evidence(&app, responsible, &run.actions[3], 1.0).await;
     let late = finish(&app, &run, &run.actions[2], &day(-1)).await;
+    finish(&app, &run, &run.actions[4], &day(-1)).await;
     let rating = json!({"compliance": "met_late", "effectiveness": "effective"});
     let path = format!("{}/evaluation", action_path(&late));
     json_of(post_if_match(&app, &path, reviewer, &etag_of(&late), &rating).await, 200).await;
@@ -50,13 +52,20 @@ async fn a_plan_report_counts_statuses_lights_progress_and_findings() {
     let viewer = app.token_for(Role::Viewer).await;
     let report = json_of(app.get(&format!("/api/v1/plans/{plan}/report"), &viewer).await, 200).await;
     assert_eq!(report["code"], "REP");
-    assert_eq!(report["actions_total"], 4);
+    assert_eq!(report["actions_total"], 5);
     assert_eq!(count_of(&report["actions_by_status"], "planned"), 3);
-    assert_eq!(count_of(&report["actions_by_status"], "done"), 1);
+    assert_eq!(count_of(&report["actions_by_status"], "done"), 2);
     let lights = &report["actions_by_traffic_light"];
-    assert_eq!(["red", "amber", "grey", "green"].map(|l| count_of(lights, l)), [1, 1, 2, 0], "{lights}");
-    // (0 + 50 + 0 + 0) / 4; one rated action, met late and effective.
-    assert_eq!(report["progress_pct"], 12.5);
+    assert_eq!(["red", "amber", "grey", "green"].map(|l| count_of(lights, l)), [1, 1, 2, 1], "{lights}");
+    // The report's lights (SQL) agree with each action's own light.
+    let mut own = std::collections::HashMap::new();
+    for action in &run.actions {
+        let read = json_of(app.get(&action_path(action), &viewer).await, 200).await;
+        *own.entry(read["traffic_light"].as_str().unwrap().to_string()).or_insert(0u64) += 1;
+    }
+    assert_eq!(["red", "amber", "grey", "green"].map(|l| own.get(l).copied().unwrap_or(0)), [1, 1, 2, 1]);
+    // (0 + 50 + 0 + 0 + 0) / 5; one rated action, met late and effective.
+    assert_eq!(report["progress_pct"], 10.0);
     assert_eq!(report["compliance_pct"], 100.0);
     assert_eq!(report["effectiveness_pct"], 100.0);
     let overdue = report["overdue_actions"].as_array().unwrap();
