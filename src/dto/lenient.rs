@@ -1,6 +1,8 @@
 //! Integer fields that accept `2025.0` as well as `2025`: JSON Schema (and so the OpenAPI
 //! contract) counts a number with a zero fraction as an integer, and generated clients send it.
-//! Use with `#[serde(default, deserialize_with = "crate::dto::lenient::…")]`.
+//! Use with `#[serde(default, deserialize_with = "crate::dto::lenient::…")]`. Dates: ISO or the
+//! Colombian day-first form, shared with the bulk upload of findings.
+use chrono::NaiveDate;
 use serde::de::Error;
 use serde::{Deserialize, Deserializer};
 
@@ -29,18 +31,31 @@ pub fn nullable_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i32
     opt_int(d).map(Some)
 }
 
-/// An optional date that also takes `""` (absent, as spreadsheets export a blank cell) and the
-/// Colombian `DD/MM/YYYY` besides ISO `YYYY-MM-DD`.
-pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<chrono::NaiveDate>, D::Error> {
+/// Parses a date written `YYYY-MM-DD` or `DD/MM/YYYY` (one-digit day and month accepted).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    if text.contains('/') {
+        let mut parts = text.split('/');
+        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || y.len() != 4 || d.is_empty() || d.len() > 2 || m.is_empty() || m.len() > 2 {
+            return None;
+        }
+        NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    } else {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| text.len() == 10)
+    }
+}
+
+/// An optional date as [`parse_date`] reads it, where `""` is absent (as spreadsheets export a
+/// blank cell).
+pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
     let Some(text) = Option::<String>::deserialize(d)? else { return Ok(None) };
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| chrono::NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+    parse_date(text)
         .map(Some)
-        .map_err(|_| D::Error::custom(format!("invalid date `{text}`, expected YYYY-MM-DD or DD/MM/YYYY")))
+        .ok_or_else(|| D::Error::custom(format!("invalid date `{text}`, expected YYYY-MM-DD or DD/MM/YYYY")))
 }
 
 #[cfg(test)]

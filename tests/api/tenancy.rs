@@ -381,6 +381,17 @@ fn changes(before: &BTreeMap<String, Reply>, after: &BTreeMap<String, Reply>) ->
         .collect()
 }
 
+/// A failure message: what B's id got beside what an unknown id got.
+fn contrast(what: String, theirs: &Reply, nobody: &Reply) -> String {
+    format!(
+        "{what}: {} {} — with an unknown id: {} {}",
+        theirs.status,
+        short(&theirs.body),
+        nobody.status,
+        short(&nobody.body)
+    )
+}
+
 /// A body for a failure message: at most 300 characters.
 fn short(body: &Value) -> String {
     let text = body.to_string();
@@ -442,14 +453,10 @@ async fn every_operation_on_another_organizations_ids_is_not_found_and_changes_n
                     (theirs.status == 404 && code == "not_found") || (theirs.status == 403 && code == "forbidden");
                 let same = normalized(&theirs, &[*target, unknown]) == normalized(&nobody, &[*target, unknown]);
                 if !refused || !same {
-                    failures.push(format!(
-                        "A's {who}: {} {} (B's row): {} {} — on an unknown id: {} {}",
-                        op.method,
-                        op.path(*target),
-                        theirs.status,
-                        short(&theirs.body),
-                        nobody.status,
-                        short(&nobody.body)
+                    failures.push(contrast(
+                        format!("A's {who}: {} {} (B's row)", op.method, op.path(*target)),
+                        &theirs,
+                        &nobody,
                     ));
                 }
             }
@@ -634,15 +641,10 @@ async fn lists_filters_and_references_never_reach_another_organizations_rows() {
         let same = normalized(&theirs, &[probe.target, unknown]) == normalized(&nobody, &[probe.target, unknown]);
         let refused_write = probe.method == Method::GET || (400..500).contains(&theirs.status);
         if !same || !refused_write || theirs.status >= 500 || theirs.body.to_string().contains(MARKER) {
-            failures.push(format!(
-                "A: {} {} naming B's {}: {} {} — naming an unknown id: {} {}",
-                probe.method,
-                probe.path,
-                probe.target,
-                theirs.status,
-                short(&theirs.body),
-                nobody.status,
-                short(&nobody.body)
+            failures.push(contrast(
+                format!("A: {} {} naming B's {}", probe.method, probe.path, probe.target),
+                &theirs,
+                &nobody,
             ));
         }
     }

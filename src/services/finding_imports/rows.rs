@@ -3,6 +3,7 @@
 use crate::dto::findings::{
     AUDITOR_MAX, CODE_MAX, FISCAL_YEARS, REQUIREMENTS_MAX, REQUIREMENT_MAX, TEXT_MAX, TITLE_MAX,
 };
+use crate::dto::lenient::parse_date;
 use crate::entities::enums::{fold, Classification, FindingSource, FindingStatus, Severity};
 use crate::error::FieldError;
 use crate::services::findings::search_text;
@@ -219,20 +220,6 @@ fn shown(value: &str) -> String {
         text.push('…');
     }
     text
-}
-
-/// Parses a date written `YYYY-MM-DD` or `DD/MM/YYYY` (one-digit day and month accepted).
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
-    if text.contains('/') {
-        let mut parts = text.split('/');
-        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || y.len() != 4 || d.is_empty() || d.len() > 2 || m.is_empty() || m.len() > 2 {
-            return None;
-        }
-        NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
-    } else {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|_| text.len() == 10)
-    }
 }
 
 /// Splits a requirements cell: on `|` when present (so items may contain commas), else on `,`.
