@@ -65,6 +65,8 @@ pub struct Config {
     pub import_limit: usize,
     /// `MEJORA_UPLOAD_LIMIT` (bytes) for one evidence file.
     pub upload_limit: usize,
+    /// `MEJORA_UPLOAD_IDLE_TIMEOUT` (seconds): a bulk upload that sends nothing for this long is cut.
+    pub upload_idle_timeout: Duration,
     /// `MEJORA_DB_MAX_CONNECTIONS`.
     pub db_max_connections: u32,
     /// `MEJORA_DB_ACQUIRE_TIMEOUT` (seconds).
@@ -179,6 +181,10 @@ impl Config {
             json_limit: parse_size(&var, "MEJORA_JSON_LIMIT", "1M")?,
             import_limit: parse_size(&var, "MEJORA_IMPORT_LIMIT", "512M")?,
             upload_limit: parse_size(&var, "MEJORA_UPLOAD_LIMIT", "25M")?,
+            upload_idle_timeout: match parse::<u64>(&var, "MEJORA_UPLOAD_IDLE_TIMEOUT", "30")? {
+                0 => return Err(err("MEJORA_UPLOAD_IDLE_TIMEOUT", "at least 1 second")),
+                secs => Duration::from_secs(secs),
+            },
             db_max_connections: max_connections,
             db_acquire_timeout: Duration::from_secs(parse(&var, "MEJORA_DB_ACQUIRE_TIMEOUT", "5")?),
             cors_origins,

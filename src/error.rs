@@ -59,6 +59,7 @@ error_codes! {
     PreconditionFailed => (StatusCode::PRECONDITION_FAILED, "precondition_failed", "The resource changed since you read it (stale If-Match)", "El recurso cambió desde que lo leyó (If-Match desactualizado)"),
     PreconditionRequired => (StatusCode::PRECONDITION_REQUIRED, "precondition_required", "This operation requires an If-Match header", "Esta operación requiere el encabezado If-Match"),
     ImportRejected => (StatusCode::UNPROCESSABLE_ENTITY, "import_rejected", "The file has invalid rows; nothing was written", "El archivo tiene filas inválidas; no se escribió nada"),
+    UploadStalled => (StatusCode::REQUEST_TIMEOUT, "upload_stalled", "The upload stalled: no bytes arrived within the idle time; nothing was written", "La carga se detuvo: no llegaron bytes dentro del tiempo de espera; no se escribió nada"),
     IncompleteBody => (StatusCode::BAD_REQUEST, "incomplete_body", "The request body ended before it was complete", "El cuerpo de la solicitud terminó antes de estar completo"),
     PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large", "El cuerpo de la solicitud es demasiado grande"),
     UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", "Tipo de contenido no soportado"),

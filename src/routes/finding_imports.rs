@@ -12,6 +12,7 @@ use crate::http::pagination::Page;
 use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
 use crate::services::finding_imports::{self, Encoding, ImportRequest};
+use crate::services::spool::{self, Limits};
 use crate::services::tenancy::find_in_org;
 use crate::startup::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -58,7 +59,9 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
 /// natural key (source, report code, finding code), so uploading the same file again creates
 /// nothing; repeats of a key within the file are reported. The reply is the import record;
 /// `mode=atomic` with invalid rows answers 422 `import_rejected` with every row error and writes
-/// no finding (the record is kept). The body limit is `MEJORA_IMPORT_LIMIT`.
+/// no finding (the record is kept). The body limit is `MEJORA_IMPORT_LIMIT`. The body is
+/// received whole (into a temporary file) before anything is written; a client that sends
+/// nothing for `MEJORA_UPLOAD_IDLE_TIMEOUT` seconds (default 30) is answered 408 `upload_stalled`.
 #[utoipa::path(tag = "findings", security(("bearer" = [])),
     request_body(description = "The findings: a CSV file with a header row, or a JSON array of objects; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
@@ -70,6 +73,7 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
     responses(
         (status = 201, description = "Import record (also for dry runs, and for partial uploads with rejected rows)", body = ImportResponse, headers(("Location" = String, description = "URL of the import record"))),
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
+        (status = 408, description = "`upload_stalled`: no bytes arrived for MEJORA_UPLOAD_IDLE_TIMEOUT seconds; nothing was written", body = Problem),
         (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
         (status = 415, description = "Neither text/csv nor application/json, or an unknown charset", body = Problem),
         (status = 422, description = "`import_rejected`: all-or-nothing upload with invalid rows (each row error has `row`, `field`, `code`, `message`); `validation_failed`: missing or unknown columns", body = Problem),
@@ -83,8 +87,8 @@ pub async fn import_findings(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let max_bytes = state.config.import_limit as u64;
-    let upload = upload::open(&req, payload, max_bytes).await?;
+    let limits = Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
+    let upload = upload::open(&req, payload, limits.max_bytes).await?;
     let (format, charset) = body_format(&upload)?;
     let options = ImportRequest {
         format,
@@ -92,17 +96,17 @@ pub async fn import_findings(
         mode: query.mode.unwrap_or(ImportMode::Atomic),
         dry_run: query.dry_run.unwrap_or(false),
         on_conflict: query.on_conflict.unwrap_or(ConflictPolicy::Skip),
-        max_bytes,
     };
-    let body = upload;
+    // The whole body is received before any database work, so a slow client holds no
+    // connection or transaction.
+    let body = spool::spool(upload, limits).await?;
     let actor = Actor::from(&auth.principal);
     let txn = state.db.begin().await?;
     let key = key.0.as_deref();
     if let Some(key) = key {
         if let Claim::Used(existing) = idempotency::claim(&txn, &auth, key, "").await? {
             txn.rollback().await?;
-            let sha = finding_imports::hash_body(body, max_bytes).await?;
-            return idempotency::replay(existing, &idempotency::fingerprint(&options.fingerprint(&sha))?);
+            return idempotency::replay(existing, &idempotency::fingerprint(&options.fingerprint(&body.sha256))?);
         }
     }
     let record = finding_imports::run(&txn, &actor, auth.organization_id, &options, body).await?;

@@ -12,10 +12,10 @@ use crate::services::audit::Actor;
 use crate::services::calendar;
 use crate::services::matrix::export;
 use crate::services::matrix::import::{self, MatrixFormat};
+use crate::services::spool::{self, Limits};
 use crate::startup::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -37,24 +37,6 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
         ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet", _) => Ok(MatrixFormat::Xlsx),
         _ => Err(unsupported()),
     }
-}
-
-async fn read_body(mut upload: Upload, max: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        ApiError::new(ErrorCode::PayloadTooLarge).detail(
-            format!("An upload may have at most {max} bytes"),
-            format!("Una carga puede tener como máximo {max} bytes"),
-        )
-    };
-    let mut body = Vec::new();
-    while let Some(chunk) = upload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::IncompleteBody))?;
-        if body.len() + chunk.len() > max {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Import a plan matrix
@@ -85,6 +67,7 @@ async fn read_body(mut upload: Upload, max: usize) -> Result<Vec<u8>, ApiError> 
         (status = 200, description = "Dry run: what would be created", body = PlanImportResponse),
         (status = 201, description = "Plan created", body = PlanImportResponse, headers(("Location" = String, description = "URL of the plan"))),
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
+        (status = 408, description = "`upload_stalled`: no bytes arrived for MEJORA_UPLOAD_IDLE_TIMEOUT seconds; nothing was written", body = Problem),
         (status = 409, description = "A plan with this code and version exists", body = Problem),
         (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
         (status = 415, description = "Not CSV, XLSX or JSON", body = Problem),
@@ -99,9 +82,11 @@ pub async fn import_plan(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let upload = upload::open(&req, payload, state.config.import_limit as u64).await?;
+    let limits = Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
+    let upload = upload::open(&req, payload, limits.max_bytes).await?;
     let format = body_format(&upload)?;
-    let body = read_body(upload, state.config.import_limit).await?;
+    // Received whole before any database work (a slow client holds no connection).
+    let body = spool::collect(upload, limits).await?;
     let query = query.into_inner();
     let parsed = import::parse(format, &body, &query)?;
     let actor = Actor::from(&auth.principal);

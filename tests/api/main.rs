@@ -22,4 +22,5 @@ mod reports;
 mod security;
 mod tenancy;
 mod upload_multipart;
+mod upload_stall;
 mod users;

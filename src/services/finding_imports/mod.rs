@@ -1,30 +1,28 @@
-//! Bulk uploads of findings. The body is parsed while it arrives: the HTTP task pumps chunks to
-//! a parser thread, which decodes and checks rows and hands valid ones back in batches; the
-//! HTTP task writes each batch with one statement. Everything happens in the caller's
-//! transaction, inside a savepoint for the rows, and nothing is committed before the whole body
-//! has been read: a cut-short upload writes nothing. One audit event records the upload.
+//! Bulk uploads of findings. The body has already been received whole into a temporary file
+//! (`services::spool`), so no transaction waits on the client's network. A parser thread reads
+//! the file, decodes and checks rows and hands valid ones back in batches; the async task writes
+//! each batch with one statement while the next is parsed. Everything happens in the caller's
+//! transaction, inside a savepoint for the rows. One audit event records the upload.
 mod decode;
 mod parse;
 mod rows;
 mod write;
 
 use super::audit::{self, Actor, Entry};
+use super::spool::Spooled;
 use super::tenancy::scoped;
 use crate::dto::finding_imports::{ImportListQuery, ImportSummary};
 use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::pagination::{Page, PageParams};
-use bytes::Bytes;
-use decode::Chunk;
-use futures_util::{Stream, StreamExt};
 use parse::{ParseError, ParseOptions};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
     TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::time::Instant;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -45,8 +43,6 @@ pub struct ImportRequest {
     pub dry_run: bool,
     /// What to do with existing natural keys.
     pub on_conflict: ConflictPolicy,
-    /// Largest accepted body, in bytes.
-    pub max_bytes: u64,
 }
 
 impl ImportRequest {
@@ -56,65 +52,9 @@ impl ImportRequest {
     }
 }
 
-/// Why the HTTP task stopped reading the body.
-enum PumpError {
-    Incomplete,
-    TooLarge,
-}
-
-fn too_large(max: u64) -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge).detail(
-        format!("An upload may have at most {max} bytes"),
-        format!("Una carga puede tener como máximo {max} bytes"),
-    )
-}
-
-fn incomplete() -> ApiError {
-    ApiError::new(ErrorCode::IncompleteBody)
-}
-
-async fn pump<S>(mut body: S, tx: mpsc::Sender<Chunk>, max: u64) -> Result<(), PumpError>
-where
-    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
-{
-    let mut size = 0u64;
-    while let Some(item) = body.next().await {
-        let bytes = item.map_err(|_| PumpError::Incomplete)?;
-        size += bytes.len() as u64;
-        if size > max {
-            return Err(PumpError::TooLarge);
-        }
-        if tx.send(Chunk::Data(bytes)).await.is_err() {
-            // The parser stopped early; its result says why.
-            return Ok(());
-        }
-    }
-    // A parser that already stopped does not need the end marker.
-    let _ = tx.send(Chunk::End).await;
-    Ok(())
-}
-
-/// Reads a body only to hash it (a retry whose `Idempotency-Key` was already used).
-pub async fn hash_body<S>(mut body: S, max: u64) -> Result<String, ApiError>
-where
-    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
-{
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
-    while let Some(item) = body.next().await {
-        let bytes = item.map_err(|_| incomplete())?;
-        size += bytes.len() as u64;
-        if size > max {
-            return Err(too_large(max));
-        }
-        hasher.update(&bytes);
-    }
-    Ok(hex::encode(hasher.finalize()))
-}
-
 fn parse_failure(err: ParseError, format: ImportFormat) -> ApiError {
     match err {
-        ParseError::Aborted => incomplete(),
+        ParseError::Io(e) => ApiError::internal(anyhow::Error::new(e).context("reading a spooled upload")),
         ParseError::Stopped => ApiError::internal(anyhow::anyhow!("the import writer stopped without an error")),
         ParseError::File(errors) => ApiError::validation(errors),
         ParseError::Syntax(message) => match format {
@@ -127,16 +67,15 @@ fn parse_failure(err: ParseError, format: ImportFormat) -> ApiError {
 /// Imports the findings in `body` for `org` inside `conn` (a transaction; the caller commits).
 /// Returns the stored import record; its status is `rejected` when an all-or-nothing upload
 /// had invalid rows, in which case no finding was written.
-pub async fn run<C, S>(
+pub async fn run<C>(
     conn: &C,
     actor: &Actor,
     org: Uuid,
     req: &ImportRequest,
-    body: S,
+    body: Spooled,
 ) -> Result<finding_import::Model, ApiError>
 where
     C: ConnectionTrait + TransactionTrait,
-    S: Stream<Item = Result<Bytes, std::io::Error>> + Unpin,
 {
     let started = Instant::now();
     let now = super::now();
@@ -147,8 +86,8 @@ where
         dry_run: req.dry_run,
         on_conflict: req.on_conflict,
         status: ImportStatus::Completed,
-        file_sha256: String::new(),
-        size_bytes: 0,
+        file_sha256: body.sha256.clone(),
+        size_bytes: i64::try_from(body.size).unwrap_or(i64::MAX),
         received: 0,
         created: 0,
         updated: 0,
@@ -170,7 +109,6 @@ where
         .await?;
     let savepoint = conn.begin().await?;
     let backend = conn.get_database_backend();
-    let (chunk_tx, chunk_rx) = mpsc::channel::<Chunk>(16);
     // One batch waits while another is written: parsing and writing overlap, memory stays small.
     let (batch_tx, batch_rx) = mpsc::channel::<Vec<rows::ImportRow>>(1);
     let options = ParseOptions {
@@ -179,7 +117,8 @@ where
         batch_rows: write::batch_rows(backend),
         charset: req.charset,
     };
-    let parser = tokio::task::spawn_blocking(move || parse::parse(chunk_rx, options, batch_tx));
+    let file = std::io::BufReader::with_capacity(256 * 1024, body.file);
+    let parser = tokio::task::spawn_blocking(move || parse::parse(file, options, batch_tx));
     let ctx = write::Context { org, import_id: record.id, actor: actor.id, now, on_conflict: req.on_conflict };
     let pg_sql = write::postgres_sql(req.on_conflict);
     let (txn, ctx_ref, sql) = (&savepoint, &ctx, pg_sql.as_str());
@@ -193,13 +132,8 @@ where
         }
         Ok::<_, sea_orm::DbErr>(total)
     };
-    let (pumped, written) = futures_util::join!(pump(body, chunk_tx, req.max_bytes), writer);
+    let written = writer.await;
     let parsed = parser.await.map_err(ApiError::internal)?;
-    match pumped {
-        Err(PumpError::TooLarge) => return Err(too_large(req.max_bytes)),
-        Err(PumpError::Incomplete) => return Err(incomplete()),
-        Ok(()) => {}
-    }
     let written = written?;
     let report = parsed.map_err(|e| parse_failure(e, req.format))?;
 
@@ -213,8 +147,6 @@ where
     let valid = report.received - report.rejected;
     let (created, updated) = if rejected { (0, 0) } else { (written.created, written.updated) };
     record.status = if rejected { ImportStatus::Rejected } else { ImportStatus::Completed };
-    record.file_sha256 = report.sha256;
-    record.size_bytes = count(report.size);
     record.received = count(report.received);
     record.created = count(created);
     record.updated = count(updated);
@@ -242,18 +174,25 @@ pub struct Dissected {
     pub report: Result<ParseReport, ApiError>,
 }
 
-/// Parses `body` as an upload of `format` would be, fed in pieces of `piece` bytes (so
-/// characters and rows straddle chunks as they do on the wire). For fuzzing and tools; must not
-/// run inside an async runtime.
-pub fn dissect(format: ImportFormat, charset: Option<&'static Encoding>, body: &[u8], piece: usize) -> Dissected {
-    let pieces: Vec<Bytes> = body.chunks(piece.max(1)).map(Bytes::copy_from_slice).collect();
-    let (chunk_tx, chunk_rx) = mpsc::channel::<Chunk>(pieces.len() + 1);
-    for p in pieces {
-        // Cannot fail: the channel has room for every piece and the end marker.
-        let _ = chunk_tx.try_send(Chunk::Data(p));
+/// Hands out a byte slice at most `piece` bytes per read, as a network would.
+struct Pieces<'a> {
+    bytes: &'a [u8],
+    piece: usize,
+}
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.piece.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
     }
-    let _ = chunk_tx.try_send(Chunk::End);
-    drop(chunk_tx);
+}
+
+/// Parses `body` as an upload of `format` would be, read in pieces of `piece` bytes (so
+/// characters and rows straddle reads). For fuzzing and tools; must not run inside an async
+/// runtime.
+pub fn dissect(format: ImportFormat, charset: Option<&'static Encoding>, body: &[u8], piece: usize) -> Dissected {
     let (batch_tx, mut batch_rx) = mpsc::channel::<Vec<rows::ImportRow>>(1);
     let counter = std::thread::spawn(move || {
         let mut n = 0;
@@ -263,7 +202,8 @@ pub fn dissect(format: ImportFormat, charset: Option<&'static Encoding>, body: &
         n
     });
     let options = ParseOptions { format, atomic: false, batch_rows: 100, charset };
-    let report = parse::parse(chunk_rx, options, batch_tx).map_err(|e| parse_failure(e, format));
+    let reader = Pieces { bytes: body, piece: piece.max(1) };
+    let report = parse::parse(reader, options, batch_tx).map_err(|e| parse_failure(e, format));
     let rows = counter.join().unwrap_or_default();
     Dissected { rows, report }
 }

@@ -2,7 +2,7 @@
 //! each row, drops repeats of a natural key within the file, and hands valid rows to the
 //! writer in batches. Only the natural keys seen so far are kept (as 64-bit hashes), so memory
 //! grows by a few bytes a row, not with the rows' content.
-use super::decode::{is_aborted, ChannelReader, Chunk, Tally, TextDecoder};
+use super::decode::TextDecoder;
 use super::rows::{validate, Cells, Field, ImportRow};
 use crate::dto::finding_imports::STORED_ERRORS_MAX;
 use crate::entities::enums::ImportFormat;
@@ -10,12 +10,10 @@ use crate::error::FieldError;
 use encoding_rs::Encoding;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, BufRead, BufReader, Cursor, Read};
-use std::rc::Rc;
-use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::sync::mpsc::Sender;
 
 /// How to read an upload.
 #[derive(Debug, Clone, Copy)]
@@ -41,17 +39,13 @@ pub struct ParseReport {
     pub error_count: u64,
     /// The first [`STORED_ERRORS_MAX`] row errors.
     pub errors: Vec<FieldError>,
-    /// Hex SHA-256 of the body.
-    pub sha256: String,
-    /// Body size in bytes.
-    pub size: u64,
 }
 
 /// Why parsing stopped before the end of the body.
 #[derive(Debug)]
 pub enum ParseError {
-    /// The body was cut short (the client went away).
-    Aborted,
+    /// The spooled body could not be read back.
+    Io(io::Error),
     /// The writer stopped taking rows (its own error is the one to report).
     Stopped,
     /// The file as a whole is unusable (missing or unknown columns, empty file).
@@ -61,11 +55,8 @@ pub enum ParseError {
 }
 
 fn io_error(err: io::Error) -> ParseError {
-    if is_aborted(&err) {
-        ParseError::Aborted
-    } else {
-        ParseError::Syntax(err.to_string())
-    }
+    // The decoder never fails on bad bytes (they become U+FFFD): an error is the file's.
+    ParseError::Io(err)
 }
 
 /// 64 bits of hash of a natural key, kept with the row that first used it (12 bytes a key, so a
@@ -157,18 +148,16 @@ impl Collector {
     }
 }
 
-/// Reads the whole body from `rx`, sending valid rows to `out` in batches.
-pub fn parse(rx: Receiver<Chunk>, opts: ParseOptions, out: Sender<Vec<ImportRow>>) -> Result<ParseReport, ParseError> {
-    let tally = Rc::new(RefCell::new(Tally::default()));
-    let reader = TextDecoder::new(ChannelReader::new(rx, tally.clone()), opts.charset);
+/// Reads the whole body from `body`, sending valid rows to `out` in batches.
+pub fn parse(body: impl Read, opts: ParseOptions, out: Sender<Vec<ImportRow>>) -> Result<ParseReport, ParseError> {
+    let reader = TextDecoder::new(body, opts.charset);
     let mut collector = Collector::new(opts, out);
     match opts.format {
         ImportFormat::Csv => parse_csv(reader, &mut collector)?,
         ImportFormat::Json => parse_json(reader, &mut collector)?,
     }
     collector.flush()?;
-    let tally = tally.borrow();
-    Ok(ParseReport { sha256: tally.sha256(), size: tally.size, ..collector.report })
+    Ok(collector.report)
 }
 
 fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>) -> Result<(), ParseError> {
