@@ -1,6 +1,7 @@
 //! Bulk uploads of findings (auditors), and their records (every member).
 use crate::auth::{AnyMember, AuditorOnly, Auth};
 use crate::dto::finding_imports::{ImportFindingRow, ImportListQuery, ImportQuery, ImportResponse, ImportSummary};
+use crate::dto::FileBytes;
 use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -62,7 +63,7 @@ fn body_format(req: &HttpRequest) -> Result<(ImportFormat, Option<&'static Encod
     request_body(description = "The findings: a CSV file with a header row, or a JSON array of objects",
         content(
             (Vec<ImportFindingRow> = "application/json"),
-            (String = "text/csv", example = json!(CSV_EXAMPLE)),
+            (FileBytes = "text/csv", example = json!(CSV_EXAMPLE)),
         )),
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     responses(

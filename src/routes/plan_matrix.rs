@@ -4,6 +4,7 @@ use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
+use crate::dto::FileBytes;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::services::audit::Actor;
@@ -74,8 +75,8 @@ async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, Api
     request_body(description = "The matrix: CSV with a header row, an XLSX workbook, or JSON like the seed",
         content(
             (PlanMatrixDocument = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (FileBytes = "text/csv"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
     params(PlanImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     responses(
@@ -136,7 +137,7 @@ pub async fn import_plan(
             headers(("Content-Disposition" = String, description = "attachment; filename=<code>-v<version>-<layout>.<ext>")),
             content(
                 (String = "text/csv"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                 (PlanMatrixDocument = "application/json"),
             )),
         (status = 404, description = "No such plan in your organization", body = Problem),
