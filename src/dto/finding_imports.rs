@@ -65,6 +65,17 @@ pub struct ImportFindingRow {
     pub requirements: Option<Vec<String>>,
 }
 
+/// A bulk upload as `multipart/form-data`: one part named `file`.
+#[derive(Debug, ToSchema)]
+pub struct ImportFileForm {
+    /// The file. Its part's `Content-Type` names the format (`text/csv`, `application/json`,
+    /// `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, optionally with a
+    /// `charset`); without one (or with `application/octet-stream`) the file name's extension
+    /// (`.csv`, `.json`, `.xlsx`) does.
+    #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
+    pub file: Vec<u8>,
+}
+
 /// Row counts of a bulk upload.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, ToSchema)]
 pub struct ImportCounts {

@@ -5,6 +5,7 @@ pub mod etag;
 pub mod idempotency;
 pub mod pagination;
 pub mod patch;
+pub mod upload;
 
 use crate::error::{ApiError, ErrorCode, ProblemSource};
 use actix_web::body::{BoxBody, MessageBody};

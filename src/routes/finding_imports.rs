@@ -1,6 +1,8 @@
 //! Bulk uploads of findings (auditors), and their records (every member).
 use crate::auth::{AnyMember, AuditorOnly, Auth};
-use crate::dto::finding_imports::{ImportFindingRow, ImportListQuery, ImportQuery, ImportResponse, ImportSummary};
+use crate::dto::finding_imports::{
+    ImportFileForm, ImportFindingRow, ImportListQuery, ImportQuery, ImportResponse, ImportSummary,
+};
 use crate::dto::FileBytes;
 use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
@@ -8,13 +10,12 @@ use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::etag::ok_tagged;
 use crate::http::idempotency::{self, Claim, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
 use crate::services::finding_imports::{self, Encoding, ImportRequest};
 use crate::services::tenancy::find_in_org;
 use crate::startup::AppState;
-use actix_web::http::header;
-use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -23,14 +24,14 @@ const CSV_EXAMPLE: &str = "fuente;código informe;fecha informe;vigencia;código
 Auditoría interna;OCI-2025-07;31/03/2025;2024;H-01;Sin revisión periódica de accesos;No conformidad menor;Alta;A.5.15|A.5.18\n";
 
 /// Reads the body format and charset from `Content-Type`; 415 for anything else.
-fn body_format(req: &HttpRequest) -> Result<(ImportFormat, Option<&'static Encoding>), ApiError> {
+fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encoding>), ApiError> {
     let unsupported = || {
         ApiError::new(ErrorCode::UnsupportedMediaType).detail(
-            "Send the findings as text/csv or application/json",
-            "Envíe los hallazgos como text/csv o application/json",
+            "Send the findings as text/csv or application/json (the request body, or a multipart part named file)",
+            "Envíe los hallazgos como text/csv o application/json (el cuerpo, o una parte multipart llamada file)",
         )
     };
-    let mime = req.mime_type().ok().flatten().ok_or_else(unsupported)?;
+    let mime = upload.effective_media_type().ok_or_else(unsupported)?;
     let format = match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix().map(|s| s.as_str())) {
         ("text" | "application", "csv", _) => ImportFormat::Csv,
         ("application", "json", _) | ("application", _, Some("json")) => ImportFormat::Json,
@@ -60,10 +61,11 @@ fn body_format(req: &HttpRequest) -> Result<(ImportFormat, Option<&'static Encod
 /// `mode=atomic` with invalid rows answers 422 `import_rejected` with every row error and writes
 /// no finding (the record is kept). The body limit is `MEJORA_IMPORT_LIMIT`.
 #[utoipa::path(tag = "findings", security(("bearer" = [])),
-    request_body(description = "The findings: a CSV file with a header row, or a JSON array of objects",
+    request_body(description = "The findings: a CSV file with a header row, or a JSON array of objects; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
             (Vec<ImportFindingRow> = "application/json"),
             (FileBytes = "text/csv", example = json!(CSV_EXAMPLE)),
+            (ImportFileForm = "multipart/form-data"),
         )),
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     responses(
@@ -82,10 +84,9 @@ pub async fn import_findings(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let (format, charset) = body_format(&req)?;
     let max_bytes = state.config.import_limit as u64;
-    let declared =
-        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let upload = upload::open(&req, payload, max_bytes).await?;
+    let (format, charset) = body_format(&upload)?;
     let options = ImportRequest {
         format,
         charset,
@@ -94,10 +95,7 @@ pub async fn import_findings(
         on_conflict: query.on_conflict.unwrap_or(ConflictPolicy::Skip),
         max_bytes,
     };
-    if declared.is_some_and(|n| n > max_bytes) {
-        return Err(ApiError::new(ErrorCode::PayloadTooLarge));
-    }
-    let body = payload.map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_string())));
+    let body = upload;
     let actor = Actor::from(&auth.principal);
     let txn = state.db.begin().await?;
     let key = key.0.as_deref();

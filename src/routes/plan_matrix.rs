@@ -1,19 +1,21 @@
 //! Plan matrices: import a TI.PL03 table as a draft plan, export a plan as TI.PL03 or SIRECI
 //! F14.1 (CSV, XLSX, JSON).
 use crate::auth::{AnyMember, Auth, PlanWriter};
+use crate::dto::finding_imports::ImportFileForm;
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
 use crate::dto::FileBytes;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
 use crate::services::calendar;
 use crate::services::matrix::export;
 use crate::services::matrix::import::{self, MatrixFormat};
 use crate::startup::AppState;
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
@@ -22,14 +24,14 @@ use uuid::Uuid;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn body_format(req: &HttpRequest) -> Result<MatrixFormat, ApiError> {
+fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
     let unsupported = || {
         ApiError::new(ErrorCode::UnsupportedMediaType).detail(
-            format!("Send the matrix as text/csv, {XLSX} or application/json"),
-            format!("Envíe la matriz como text/csv, {XLSX} o application/json"),
+            format!("Send the matrix as text/csv, {XLSX} or application/json (the request body, or a multipart part named file)"),
+            format!("Envíe la matriz como text/csv, {XLSX} o application/json (el cuerpo, o una parte multipart llamada file)"),
         )
     };
-    let mime = req.mime_type().ok().flatten().ok_or_else(unsupported)?;
+    let mime = upload.effective_media_type().ok_or_else(unsupported)?;
     match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix().map(|s| s.as_str())) {
         ("text" | "application", "csv", _) => Ok(MatrixFormat::Csv),
         ("application", "json", _) | ("application", _, Some("json")) => Ok(MatrixFormat::Json),
@@ -38,7 +40,7 @@ fn body_format(req: &HttpRequest) -> Result<MatrixFormat, ApiError> {
     }
 }
 
-async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, ApiError> {
+async fn read_body(mut upload: Upload, max: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || {
         ApiError::new(ErrorCode::PayloadTooLarge).detail(
             format!("An upload may have at most {max} bytes"),
@@ -46,7 +48,7 @@ async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, Api
         )
     };
     let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
+    while let Some(chunk) = upload.next().await {
         let chunk = chunk.map_err(|_| ApiError::new(ErrorCode::IncompleteBody))?;
         if body.len() + chunk.len() > max {
             return Err(too_large());
@@ -72,11 +74,12 @@ async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, Api
 /// 422 `import_rejected` with every row error and writes nothing. `dry_run=true` checks
 /// everything (including the code being free) and answers 200 without writing.
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
-    request_body(description = "The matrix: CSV with a header row, an XLSX workbook, or JSON like the seed",
+    request_body(description = "The matrix: CSV with a header row, an XLSX workbook, or JSON like the seed; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
             (PlanMatrixDocument = "application/json"),
             (FileBytes = "text/csv"),
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (ImportFileForm = "multipart/form-data"),
         )),
     params(PlanImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     responses(
@@ -97,8 +100,9 @@ pub async fn import_plan(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let format = body_format(&req)?;
-    let body = read_body(payload, state.config.import_limit).await?;
+    let upload = upload::open(&req, payload, state.config.import_limit as u64).await?;
+    let format = body_format(&upload)?;
+    let body = read_body(upload, state.config.import_limit).await?;
     let query = query.into_inner();
     let parsed = import::parse(format, &body, &query)?;
     let actor = Actor::from(&auth.principal);

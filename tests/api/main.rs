@@ -22,4 +22,5 @@ mod plans;
 mod reports;
 mod security;
 mod tenancy;
+mod upload_multipart;
 mod users;
