@@ -1,10 +1,15 @@
 //! The OpenAPI 3.1 document: collected from the handlers registered with `.service()`, then
 //! completed with the problem responses every operation can give.
+use crate::dto::actions::ActionSort;
+use crate::dto::findings::FindingSort;
+use crate::dto::plan_matrix::{ExportFormat, ExportLayout, Modality};
+use crate::dto::plans::PlanSort;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::routes;
 use actix_web::App;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
@@ -43,7 +48,10 @@ effectiveness review. Errors are RFC 9457 problem documents with a stable `code`
 for Spanish titles.",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
-    components(schemas(Problem, FieldError, ErrorCode)),
+    // Enumerations used only in query parameters: utoipa collects schemas from bodies and
+    // responses, not from `IntoParams` (juhaku/utoipa#1165), so they are registered here;
+    // `tests/api/openapi_refs.rs` fails on any `$ref` left dangling.
+    components(schemas(Problem, FieldError, ErrorCode, ActionSort, FindingSort, PlanSort, ExportFormat, ExportLayout, Modality)),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Sign-in, token refresh and client credentials"),
@@ -92,6 +100,8 @@ fn add(op: &mut Operation, status: &str, description: &str) {
 /// Adds the problem responses every operation may give and moves error bodies to
 /// `application/problem+json`.
 pub fn complete(mut api: Document) -> Document {
+    // Paths carry the `/api/v1` prefix, so the server is the origin the document is read from.
+    api.servers = Some(vec![utoipa::openapi::server::Server::new("/")]);
     for (path, item) in api.paths.paths.iter_mut() {
         let ops = [
             (item.get.as_mut(), false),
@@ -112,6 +122,10 @@ pub fn complete(mut api: Document) -> Document {
                 }
             }
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            if !secured {
+                // Public operations say so (`security: []`) instead of leaving it unstated.
+                op.security = Some(Vec::new());
+            }
             if path != "/health/live" {
                 add(op, "400", "Malformed request: invalid JSON, query, path or header");
                 add(op, "503", "Database unavailable; retry later");
@@ -137,7 +151,26 @@ pub fn complete(mut api: Document) -> Document {
             add(op, "500", "Internal error (details are logged, never sent)");
         }
     }
+    share_page_items(&mut api);
     api
+}
+
+/// Points the items of every `Page_X` schema at the `X` component. utoipa composes generic
+/// arguments inline, so each page would carry its own copy of the item schema and generated
+/// clients would get two types (`PlanResponse`, `PagePlanResponseItemsItem`) for one resource.
+fn share_page_items(api: &mut Document) {
+    let Some(components) = api.components.as_mut() else { return };
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for name in names {
+        let Some(item) = name.strip_prefix("Page_") else { continue };
+        if !components.schemas.contains_key(item) {
+            continue;
+        }
+        let Some(RefOr::T(Schema::Object(page))) = components.schemas.get_mut(&name) else { continue };
+        if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items") {
+            items.items = ArrayItems::RefOrSchema(Box::new(Ref::from_schema_name(item).into()));
+        }
+    }
 }
 
 /// The document as pretty JSON with a trailing newline (the committed file's format).

@@ -13,3 +13,8 @@ pub mod plan_matrix;
 pub mod plans;
 pub mod reports;
 pub mod validate;
+
+/// The bytes of a file (an upload or download body that is not JSON).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBytes(pub Vec<u8>);

@@ -2,6 +2,7 @@
 //! removal.
 use crate::auth::{AnyMember, Auth, EvidenceReporter};
 use crate::dto::evidence::{FileResponse, UploadFileForm};
+use crate::dto::FileBytes;
 use crate::entities::evidence_file;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::etag::{etag, ok_tagged};
@@ -163,7 +164,7 @@ pub async fn get_file(
 /// `X-Content-Type-Options: nosniff`, and the SHA-256 in `X-Content-SHA256` (hex) and
 /// `Repr-Digest` (RFC 9530).
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "File id")), responses(
-    (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Vec<u8>,
+    (status = 200, description = "The bytes", content_type = "application/octet-stream", body = FileBytes,
         headers(("Content-Disposition" = String, description = "attachment with the file name"), ("X-Content-SHA256" = String, description = "SHA-256 of the bytes, hex"), ("Repr-Digest" = String, description = "SHA-256 of the bytes (RFC 9530)"))),
     (status = 404, description = "No such file in your organization", body = Problem),
 ))]

@@ -3,6 +3,7 @@ use crate::auth::{AnyMember, AuditorOnly, Auth};
 use crate::dto::finding_imports::{
     ImportFileForm, ImportFindingRow, ImportListQuery, ImportQuery, ImportResponse, ImportSummary,
 };
+use crate::dto::FileBytes;
 use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -66,7 +67,7 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
     request_body(description = "The findings: a CSV file with a header row, or a JSON array of objects; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
             (Vec<ImportFindingRow> = "application/json"),
-            (String = "text/csv", example = json!(CSV_EXAMPLE)),
+            (FileBytes = "text/csv", example = json!(CSV_EXAMPLE)),
             (ImportFileForm = "multipart/form-data"),
         )),
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),

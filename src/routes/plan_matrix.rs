@@ -5,6 +5,7 @@ use crate::dto::finding_imports::ImportFileForm;
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
+use crate::dto::FileBytes;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::upload::{self, Upload};
@@ -58,8 +59,8 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
     request_body(description = "The matrix: CSV with a header row, an XLSX workbook, or JSON like the seed; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
             (PlanMatrixDocument = "application/json"),
-            (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (FileBytes = "text/csv"),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (ImportFileForm = "multipart/form-data"),
         )),
     params(PlanImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
@@ -125,7 +126,7 @@ pub async fn import_plan(
             headers(("Content-Disposition" = String, description = "attachment; filename=<code>-v<version>-<layout>.<ext>")),
             content(
                 (String = "text/csv"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                 (PlanMatrixDocument = "application/json"),
             )),
         (status = 404, description = "No such plan in your organization", body = Problem),
