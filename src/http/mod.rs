@@ -3,8 +3,11 @@
 //! merge-patch fields and idempotent POSTs.
 pub mod etag;
 pub mod idempotency;
+pub mod json;
 pub mod pagination;
 pub mod patch;
+
+pub use json::Json;
 
 use crate::error::{ApiError, ErrorCode, ProblemSource};
 use actix_web::body::{BoxBody, MessageBody};

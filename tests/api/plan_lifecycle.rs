@@ -170,8 +170,12 @@ async fn approval_needs_who_approved_and_the_act() {
     assert_eq!(approved["status"], "approved");
     let today = mejora::services::calendar::today().to_string();
     assert_eq!(approved["approved_on"], today.as_str());
-    assert_problem(transition(&app, &token, &plan, "approve", Some(&json!({"extra": 1}))).await, 400, "invalid_json")
-        .await;
+    assert_problem(
+        transition(&app, &token, &plan, "approve", Some(&json!({"extra": 1}))).await,
+        422,
+        "validation_failed",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -226,7 +230,7 @@ async fn cancelling_needs_a_reason() {
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "reason");
-    assert_problem(transition(&app, &token, &plan, "cancel", Some(&json!({}))).await, 400, "invalid_json").await;
+    assert_problem(transition(&app, &token, &plan, "cancel", Some(&json!({}))).await, 422, "validation_failed").await;
 }
 
 #[tokio::test]
