@@ -118,3 +118,165 @@ async fn a_bare_address_and_docs_without_slash_lead_to_the_documentation() {
     let res = app.request(Method::GET, "/docs/", None).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
 }
+
+/// A plan in each state a plan can be reached in through the API, as (state, plan).
+async fn plans_in_every_state(app: &TestApp, token: &str) -> Vec<(&'static str, Value)> {
+    let mut out = Vec::new();
+    let steps: [(&str, &[&str]); 6] = [
+        ("draft", &[]),
+        ("submitted", &["submit"]),
+        ("approved", &["submit", "approve"]),
+        ("in_progress", &["submit", "approve", "start"]),
+        ("closed", &["submit", "approve", "start", "close"]),
+        ("cancelled", &["cancel"]),
+    ];
+    for (i, (state, ops)) in steps.iter().enumerate() {
+        let mut plan = create_plan(app, token, &plan_body(&format!("P-{i}"))).await;
+        add_category(app, token, &plan, &json!({"name": "Transparencia", "source": "furag"})).await;
+        plan = json_of(app.get(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap()), token).await, 200).await;
+        for op in *ops {
+            plan = json_of(transition_in(app, token, &plan, op, "en").await, 200).await;
+        }
+        assert_eq!(plan["status"], *state);
+        out.push((*state, plan));
+    }
+    out
+}
+
+async fn transition_in(app: &TestApp, token: &str, plan: &Value, op: &str, lang: &str) -> reqwest::Response {
+    let body = match op {
+        "approve" => json!({"approved_by": "Comité", "approval_reference": "Acta No. 05 de 2024"}),
+        "cancel" => json!({"reason": "Se reemplaza"}),
+        _ => json!({}),
+    };
+    let mut req = app
+        .request(Method::POST, &format!("/api/v1/plans/{}/{op}", plan["id"].as_str().unwrap()), Some(token))
+        .header("If-Match", crate::plans::etag_of(plan))
+        .header("Accept-Language", lang);
+    if matches!(op, "approve" | "cancel") {
+        req = req.json(&body);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_refused_plan_transition_reads_as_a_sentence_in_both_languages() {
+    let app = spawn_app().await;
+    let token = app.token_for(Role::Planner).await;
+    let plans = plans_in_every_state(&app, &token).await;
+    let participles = [
+        ("submit", "submitted for approval", "enviar a aprobación"),
+        ("approve", "approved", "aprobar"),
+        ("start", "started", "iniciar"),
+        ("close", "closed", "cerrar"),
+        ("cancel", "cancelled", "anular"),
+    ];
+    let allowed = [
+        ("submit", "draft"),
+        ("approve", "submitted"),
+        ("start", "approved"),
+        ("close", "in_progress"),
+        ("cancel", "draft"),
+        ("cancel", "submitted"),
+        ("cancel", "approved"),
+        ("cancel", "in_progress"),
+    ];
+    let mut refused = 0;
+    for (state, plan) in &plans {
+        for (op, participle, infinitive) in participles {
+            if allowed.contains(&(op, state)) {
+                continue;
+            }
+            refused += 1;
+            let en = assert_problem(transition_in(&app, &token, plan, op, "en").await, 409, "invalid_transition").await;
+            let en = en["detail"].as_str().unwrap().to_string();
+            assert!(en.starts_with("This plan is "), "{en}");
+            assert!(en.contains(&format!(", so it cannot be {participle}; only ")), "{en}");
+            assert!(en.ends_with(" plans can be."), "{en}");
+            assert!(!en.contains('_'), "{en}");
+            let es = assert_problem(transition_in(&app, &token, plan, op, "es").await, 409, "invalid_transition").await;
+            let es = es["detail"].as_str().unwrap().to_string();
+            assert!(es.starts_with("Este plan está "), "{es}");
+            assert!(es.contains(&format!(", así que no se puede {infinitive}; solo se ")), "{es}");
+            assert!(es.ends_with('.') && !es.contains('_'), "{es}");
+        }
+    }
+    assert_eq!(refused, 22);
+    let draft = &plans[0].1;
+    let en = assert_problem(transition_in(&app, &token, draft, "approve", "en").await, 409, "invalid_transition").await;
+    assert_eq!(en["detail"], "This plan is a draft, so it cannot be approved; only submitted plans can be.");
+    let es = assert_problem(transition_in(&app, &token, draft, "approve", "es").await, 409, "invalid_transition").await;
+    assert_eq!(
+        es["detail"],
+        "Este plan está en borrador, así que no se puede aprobar; solo se aprueban los planes enviados."
+    );
+    let closed = &plans[4].1;
+    let en = assert_problem(transition_in(&app, &token, closed, "cancel", "en").await, 409, "invalid_transition").await;
+    assert_eq!(
+        en["detail"],
+        "This plan is closed, so it cannot be cancelled; only draft, submitted, approved or in-progress plans can be."
+    );
+}
+
+#[tokio::test]
+async fn refused_finding_and_action_state_changes_read_as_sentences_in_both_languages() {
+    let app = spawn_app().await;
+    let auditor = app.token_for(Role::Auditor).await;
+    let id = app.new_finding("H-1").await;
+    let path = format!("/api/v1/findings/{id}/transitions");
+    for to in ["open", "closed_compliant", "closed_effective", "reopened"] {
+        for (lang, start) in [
+            ("en", "This finding is open, so it cannot go to "),
+            ("es", "Este hallazgo está «abierto», así que no puede pasar a «"),
+        ] {
+            let res = app
+                .request(Method::POST, &path, Some(&auditor))
+                .header("If-Match", "\"v1\"")
+                .header("Accept-Language", lang)
+                .json(&json!({"to": to}))
+                .send()
+                .await
+                .unwrap();
+            let problem = assert_problem(res, 409, "invalid_transition").await;
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(detail.starts_with(start) && detail.ends_with('.') && !detail.contains('_'), "{detail}");
+        }
+    }
+
+    let run = crate::actions::running_plan(
+        &app,
+        "TI.PL03",
+        &[crate::actions::action_body("Informe", "2025-01-01", "2025-06-30", None)],
+    )
+    .await;
+    let action = &run.actions[0];
+    let cancelled = json_of(
+        app.patch(
+            &crate::actions::action_path(action),
+            &run.planner,
+            &crate::plans::etag_of(action),
+            &json!({"status": "cancelled"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    for to in ["planned", "in_progress", "done"] {
+        for (lang, start) in [
+            ("en", "This action is cancelled, so it cannot become "),
+            ("es", "Esta acción está «cancelada», así que no puede pasar a «"),
+        ] {
+            let res = app
+                .request(Method::PATCH, &crate::actions::action_path(action), Some(&run.planner))
+                .header("If-Match", crate::plans::etag_of(&cancelled))
+                .header("Accept-Language", lang)
+                .json(&json!({"status": to}))
+                .send()
+                .await
+                .unwrap();
+            let problem = assert_problem(res, 409, "invalid_transition").await;
+            let detail = problem["detail"].as_str().unwrap();
+            assert!(detail.starts_with(start) && detail.ends_with('.') && !detail.contains('_'), "{detail}");
+        }
+    }
+}
