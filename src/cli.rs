@@ -1,5 +1,6 @@
-//! Command line: `serve` (default), `migrate up|down|status`, `openapi`, `user create`.
-use crate::config::Config;
+//! Command line: `serve` (default), `migrate up|down|status`, `openapi`, `user create|reset-password`,
+//! `organization list`.
+use crate::config::{Config, LogFormat};
 use crate::dto::identity::CreateUserRequest;
 use crate::entities::enums::Role;
 use crate::services::bootstrap;
@@ -41,6 +42,19 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Look up organizations (their ids are what `user create --organization` takes).
+    Organization {
+        /// Action.
+        #[command(subcommand)]
+        action: OrganizationAction,
+    },
+}
+
+/// Organization actions.
+#[derive(Debug, Subcommand)]
+pub enum OrganizationAction {
+    /// List every organization: id, NIT, name.
+    List,
 }
 
 /// Migration actions.
@@ -83,6 +97,14 @@ pub enum UserAction {
         #[arg(long, requires = "organization_name")]
         tax_id: Option<String>,
     },
+    /// Give a user a new password (for an operator who lost the first one) and revoke the
+    /// user's refresh tokens. The password comes from MEJORA_USER_PASSWORD or is generated and
+    /// printed once.
+    ResetPassword {
+        /// E-mail the user signs in with.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Entry point of the binary.
@@ -111,7 +133,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    let log_format = config.log_format;
+    telemetry::init(log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -123,13 +146,17 @@ pub fn main() -> ExitCode {
         Command::Serve => actix_web::rt::System::new().block_on(serve(config)),
         Command::Migrate { action } => runtime.block_on(migrate(config, action)),
         Command::User { action } => runtime.block_on(user(config, action)),
+        Command::Organization { action: OrganizationAction::List } => runtime.block_on(organizations(config)),
         Command::Openapi { .. } => Ok(()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
+            // Once: people read the plain line, log shippers the JSON record.
+            match log_format {
+                LogFormat::Json => tracing::error!("{e:#}"),
+                LogFormat::Pretty => eprintln!("error: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -142,19 +169,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let db_label = startup::redact(&config.database_url);
     let app = Application::build(config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
+    let mut email = "…".to_string();
     if let Some(created) = app.bootstrap() {
         println!(
             "First start: created organization \"{}\" and its administrator {}",
             created.organization, created.email
         );
+        email.clone_from(&created.email);
         match &created.generated_password {
-            Some(password) => println!("  generated password (shown only now): {password}"),
+            Some(generated) => println!("  generated password (shown only now): {generated}"),
             None => println!("  password: the value of MEJORA_BOOTSTRAP_PASSWORD"),
         }
     }
     println!("mejora listening on port {} (database {db_label})", app.port());
     println!("  API docs:  {base}/docs/");
-    println!("  sign in:   curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"…\",\"password\":\"…\"}}'");
+    println!("  sign in:   curl -s -X POST {base}/api/v1/auth/login -H 'Content-Type: application/json' -d '{{\"email\":\"{email}\",\"password\":\"…\"}}'");
     tracing::info!(port = app.port(), "listening");
     release_startup_memory();
     app.run_until_stopped().await?;
@@ -184,6 +213,18 @@ fn trim() {
 fn trim() {}
 
 async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+    if matches!(action, MigrateAction::Status | MigrateAction::Down { .. }) {
+        if let Some(file) = missing_sqlite_file(&config.database_url) {
+            // Opening the default URL (`mode=rwc`) would create an empty database just to look.
+            eprintln!("no database at {file} yet: every migration is pending (`mejora migrate up` creates it)");
+            if matches!(action, MigrateAction::Status) {
+                for m in Migrator::migrations() {
+                    println!("Pending\t{}", m.name());
+                }
+            }
+            return Ok(());
+        }
+    }
     let db = startup::connect(&config).await?;
     match action {
         MigrateAction::Up => {
@@ -191,8 +232,10 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
             println!("migrations applied");
         }
         MigrateAction::Down { steps } => {
+            let before = applied(&db).await?;
             Migrator::down(&db, Some(steps)).await?;
-            println!("rolled back {steps} migration(s)");
+            let rolled_back = before.saturating_sub(applied(&db).await?);
+            println!("rolled back {rolled_back} migration(s)");
         }
         MigrateAction::Status => {
             for m in Migrator::get_migration_with_status(&db).await? {
@@ -203,8 +246,37 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn applied(db: &sea_orm::DatabaseConnection) -> anyhow::Result<usize> {
+    Ok(Migrator::get_applied_migrations(db).await?.len())
+}
+
+/// The file an SQLite URL names, when it does not exist yet.
+fn missing_sqlite_file(url: &str) -> Option<String> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let file = path.split('?').next().unwrap_or("");
+    (!file.is_empty() && file != ":memory:" && !std::path::Path::new(file).exists()).then(|| file.to_string())
+}
+
+async fn organizations(config: Config) -> anyhow::Result<()> {
+    let db = startup::connect(&config).await?;
+    Migrator::up(&db, None).await?;
+    let all = bootstrap::organizations(&db).await.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    if all.is_empty() {
+        eprintln!("no organizations yet: `mejora` creates the first one on its first start");
+    }
+    for org in all {
+        println!("{}\t{}\t{}", org.id, org.tax_id, org.name);
+    }
+    Ok(())
+}
+
 async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
-    let UserAction::Create { email, name, roles, organization, organization_name, tax_id } = action;
+    let (email, name, roles, organization, organization_name, tax_id) = match action {
+        UserAction::Create { email, name, roles, organization, organization_name, tax_id } => {
+            (email, name, roles, organization, organization_name, tax_id)
+        }
+        UserAction::ResetPassword { email } => return reset_password(config, &email).await,
+    };
     let roles = roles
         .iter()
         .map(|r| Role::parse_label(r).ok_or_else(|| anyhow::anyhow!("unknown role {r:?}")))
@@ -238,6 +310,19 @@ async fn user(config: Config, action: UserAction) -> anyhow::Result<()> {
     };
     println!("created user {} ({}) in organization {}", created.email, created.id, created.organization_id);
     if given.is_none() {
+        println!("generated password (shown only now): {password}");
+    }
+    Ok(())
+}
+
+async fn reset_password(config: Config, email: &str) -> anyhow::Result<()> {
+    let db = startup::connect(&config).await?;
+    Migrator::up(&db, None).await?;
+    let given = std::env::var("MEJORA_USER_PASSWORD").ok().filter(|p| !p.is_empty());
+    let (user, generated) =
+        bootstrap::reset_password(&db, email, given).await.map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    println!("new password set for {} ({}); its refresh tokens are revoked", user.email, user.id);
+    if let Some(password) = generated {
         println!("generated password (shown only now): {password}");
     }
     Ok(())

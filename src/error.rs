@@ -98,15 +98,31 @@ pub struct FieldError {
     /// Stable code of the rule that failed.
     #[schema(example = "out_of_range")]
     pub code: String,
-    /// Human-readable explanation.
+    /// Human-readable explanation, in the language asked for with `Accept-Language`.
     #[schema(example = "must be between 0 and 100")]
     pub message: String,
+    /// The Spanish explanation, when the one who raised the error wrote it (else it comes from
+    /// `crate::messages`).
+    #[serde(skip)]
+    pub message_es: Option<String>,
 }
 
 impl FieldError {
     /// Builds a field error.
     pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { row: None, field: field.into(), code: code.into(), message: message.into() }
+        Self { row: None, field: field.into(), code: code.into(), message: message.into(), message_es: None }
+    }
+
+    /// The same error with its Spanish explanation.
+    pub fn with_spanish(mut self, message: impl Into<String>) -> Self {
+        self.message_es = Some(message.into());
+        self
+    }
+
+    /// The error as rendered for a Spanish reader.
+    pub fn in_spanish(&self) -> Self {
+        let message = self.message_es.clone().or_else(|| crate::messages::spanish(&self.message));
+        Self { message: message.unwrap_or_else(|| self.message.clone()), ..self.clone() }
     }
 
     /// The same error, located at data row `row` of a bulk upload.
@@ -217,7 +233,11 @@ impl ApiError {
             detail: self.detail.as_ref().map(|d| if spanish { d.es.clone() } else { d.en.clone() }),
             instance: None,
             code: self.code,
-            errors: self.errors.clone(),
+            errors: if spanish {
+                self.errors.iter().map(FieldError::in_spanish).collect()
+            } else {
+                self.errors.clone()
+            },
             request_id: None,
         }
     }

@@ -7,6 +7,7 @@ pub mod dto;
 pub mod entities;
 pub mod error;
 pub mod http;
+pub mod messages;
 pub mod openapi;
 pub mod routes;
 pub mod services;

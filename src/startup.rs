@@ -76,22 +76,25 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects, migrates, bootstraps an empty database and binds `config.bind`.
+    /// Connects, migrates, starts serving on `config.bind` and then bootstraps an empty database.
+    ///
+    /// The server is set up before the first administrator is created: a start that cannot
+    /// listen creates nothing, so the next start still creates (and prints) the password.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = connect(&config).await?;
         Migrator::up(&db, None).await?;
-        let created = bootstrap::run(&db, &config)
+        let bootstrap_db = db.clone();
+        let bootstrap_config = config.clone();
+        let mut app = Self::build_with(config, db)?;
+        app.bootstrap = bootstrap::run(&bootstrap_db, &bootstrap_config)
             .await
             .map_err(|e| anyhow::anyhow!("bootstrap failed (check MEJORA_BOOTSTRAP_*): {e}"))?;
-        let mut app = Self::build_with(config, db)?;
-        app.bootstrap = created;
         Ok(app)
     }
 
     /// Binds the server on an already migrated database.
     pub fn build_with(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
-        let listener = TcpListener::bind(config.bind)
-            .map_err(|e| anyhow::anyhow!("cannot listen on MEJORA_BIND={}: {e}", config.bind))?;
+        let listener = bind(&config)?;
         let port = listener.local_addr()?.port();
         let server = run(listener, config, db)?;
         Ok(Self { port, server, bootstrap: None })
@@ -111,6 +114,10 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+fn bind(config: &Config) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(config.bind).map_err(|e| anyhow::anyhow!("cannot listen on MEJORA_BIND={}: {e}", config.bind))
 }
 
 fn cors(origins: &[String]) -> Cors {
@@ -148,6 +155,11 @@ async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
     HttpResponse::Ok().content_type("application/json").body(spec.0.clone())
 }
 
+/// `/` and `/docs` lead to the interactive documentation at `/docs/`.
+async fn to_docs() -> HttpResponse {
+    HttpResponse::Found().insert_header((header::LOCATION, "/docs/")).finish()
+}
+
 fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow::Result<Server> {
     let tokens = TokenService::new(&config);
     let document = openapi::document();
@@ -177,6 +189,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .map(|app| {
                 app.service(web::resource(SPEC_PATH).route(web::get().to(serve_spec)))
                     .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::from(SPEC_PATH)))
+                    .service(web::resource(["/", "/docs"]).route(web::get().to(to_docs)))
             })
             .service(routes::health::live)
             .service(routes::health::ready)

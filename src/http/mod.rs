@@ -3,9 +3,12 @@
 //! merge-patch fields and idempotent POSTs.
 pub mod etag;
 pub mod idempotency;
+pub mod json;
 pub mod pagination;
 pub mod patch;
 pub mod upload;
+
+pub use json::Json;
 
 use crate::error::{ApiError, ErrorCode, ProblemSource};
 use actix_web::body::{BoxBody, MessageBody};

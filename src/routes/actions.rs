@@ -10,6 +10,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{etag, ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::tenancy::find_in_org;
 use crate::services::{action_evaluation, action_queries, actions};
@@ -41,7 +42,7 @@ pub async fn create_action(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<CreateActionRequest>,
+    body: Json<CreateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let plan_id = *id;
@@ -128,7 +129,7 @@ pub async fn update_action(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateActionRequest>,
+    body: Json<UpdateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;
@@ -193,7 +194,7 @@ pub async fn evaluate_action(
     id: web::Path<Uuid>,
     if_match: IfMatch,
     key: IdempotencyKey,
-    body: web::Json<EvaluateActionRequest>,
+    body: Json<EvaluateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let (id, body) = (*id, body.into_inner());
@@ -232,7 +233,7 @@ pub async fn reformulate_action(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<ReformulateActionRequest>,
+    body: Json<ReformulateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, body) = (*id, body.into_inner());
     let actor = Actor::from(&auth.principal);

@@ -1,6 +1,7 @@
 //! Sign-in endpoints: password login, refresh rotation, logout, client credentials.
 use crate::dto::identity::{ClientCredentialsRequest, LoginRequest, RefreshRequest, TokenResponse};
 use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::Json;
 use crate::http::RequestContext;
 use crate::services::sessions::{self, Origin};
 use crate::startup::AppState;
@@ -29,7 +30,7 @@ pub fn origin(req: &HttpRequest) -> Origin {
 pub async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let tokens =
@@ -49,7 +50,7 @@ pub async fn login(
 pub async fn refresh(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tokens = sessions::refresh(&state.db, &state.config, &state.tokens, &body.refresh_token, &origin(&req)).await?;
     Ok(HttpResponse::Ok().json(tokens))
@@ -64,7 +65,7 @@ pub async fn refresh(
 pub async fn logout(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<RefreshRequest>,
+    body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     sessions::logout(&state.db, &body.refresh_token, &origin(&req)).await?;
     Ok(HttpResponse::NoContent().finish())

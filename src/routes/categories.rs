@@ -6,6 +6,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::categories;
 use crate::services::tenancy::find_in_org;
@@ -36,7 +37,7 @@ pub async fn create_category(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<CreateCategoryRequest>,
+    body: Json<CreateCategoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let plan_id = *id;
@@ -101,7 +102,7 @@ pub async fn update_category(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateCategoryRequest>,
+    body: Json<UpdateCategoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;

@@ -8,6 +8,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{etag, ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::tenancy::find_in_org;
 use crate::services::{evidence, files};
@@ -41,7 +42,7 @@ pub async fn create_evidence(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<CreateEvidenceRequest>,
+    body: Json<CreateEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (action_id, body) = (*id, body.into_inner());
     let actor = Actor::from(&auth.principal);
@@ -125,7 +126,7 @@ pub async fn update_evidence(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateEvidenceRequest>,
+    body: Json<UpdateEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;
@@ -196,7 +197,7 @@ pub async fn review_evidence(
     id: web::Path<Uuid>,
     if_match: IfMatch,
     key: IdempotencyKey,
-    body: web::Json<ReviewEvidenceRequest>,
+    body: Json<ReviewEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let (id, body) = (*id, body.into_inner());

@@ -9,6 +9,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::findings;
 use crate::services::tenancy::find_in_org;
@@ -34,7 +35,7 @@ pub async fn create_finding(
     auth: Auth<AuditorOnly>,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<CreateFindingRequest>,
+    body: Json<CreateFindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -96,7 +97,7 @@ pub async fn update_finding(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateFindingRequest>,
+    body: Json<UpdateFindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;
@@ -129,7 +130,7 @@ pub async fn transition_finding(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<TransitionRequest>,
+    body: Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;
@@ -165,7 +166,7 @@ pub async fn link_finding_plan(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<PlanLinkRequest>,
+    body: Json<PlanLinkRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;

@@ -4,6 +4,7 @@ use crate::auth::{AnyMember, Auth};
 use crate::dto::identity::{ChangePasswordRequest, MeResponse};
 use crate::entities::{organization, service_account, user};
 use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::users;
 use crate::startup::AppState;
@@ -58,7 +59,7 @@ pub async fn me(auth: Auth<AnyMember>, state: web::Data<AppState>) -> Result<Htt
 pub async fn change_password(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    body: web::Json<ChangePasswordRequest>,
+    body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if auth.kind != PrincipalKind::User {
         return Err(ApiError::conflict(

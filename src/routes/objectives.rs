@@ -6,6 +6,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::objectives;
 use crate::services::tenancy::find_in_org;
@@ -31,7 +32,7 @@ pub async fn create_objective(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<CreateObjectiveRequest>,
+    body: Json<CreateObjectiveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -89,7 +90,7 @@ pub async fn update_objective(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateObjectiveRequest>,
+    body: Json<UpdateObjectiveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;

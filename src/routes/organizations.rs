@@ -6,6 +6,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::organizations;
 use crate::startup::AppState;
@@ -29,7 +30,7 @@ pub async fn create_organization(
     auth: Auth<PlatformOperator>,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<CreateOrganizationRequest>,
+    body: Json<CreateOrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -95,7 +96,7 @@ pub async fn update_organization(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateOrganizationRequest>,
+    body: Json<UpdateOrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     // Administrators edit their own organization only, even when they are platform operators.

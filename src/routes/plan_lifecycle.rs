@@ -6,6 +6,7 @@ use crate::dto::plans::PlanResponse;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{etag, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::plan_lifecycle::{self, Transition};
 use crate::startup::AppState;
@@ -93,7 +94,7 @@ pub async fn approve_plan(
     id: web::Path<Uuid>,
     if_match: IfMatch,
     key: IdempotencyKey,
-    body: web::Json<ApprovePlanRequest>,
+    body: Json<ApprovePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     run(auth, state, *id, if_match, key, Transition::Approve(body.into_inner())).await
 }
@@ -177,7 +178,7 @@ pub async fn cancel_plan(
     id: web::Path<Uuid>,
     if_match: IfMatch,
     key: IdempotencyKey,
-    body: web::Json<CancelPlanRequest>,
+    body: Json<CancelPlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     run(auth, state, *id, if_match, key, Transition::Cancel(body.into_inner().reason)).await
 }
@@ -205,7 +206,7 @@ pub async fn create_plan_version(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     key: IdempotencyKey,
-    body: web::Json<CreatePlanVersionRequest>,
+    body: Json<CreatePlanVersionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let id = *id;

@@ -7,6 +7,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::plans;
 use crate::services::tenancy::find_in_org;
@@ -32,7 +33,7 @@ pub async fn create_plan(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<CreatePlanRequest>,
+    body: Json<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -95,7 +96,7 @@ pub async fn update_plan(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdatePlanRequest>,
+    body: Json<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;

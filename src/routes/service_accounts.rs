@@ -8,6 +8,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::{Page, PageParams};
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::service_accounts;
 use crate::services::tenancy::find_in_org;
@@ -31,7 +32,7 @@ pub async fn create_service_account(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<CreateServiceAccountRequest>,
+    body: Json<CreateServiceAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -90,7 +91,7 @@ pub async fn update_service_account(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateServiceAccountRequest>,
+    body: Json<UpdateServiceAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;

@@ -6,6 +6,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
+use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::tenancy::find_in_org;
 use crate::services::users;
@@ -31,7 +32,7 @@ pub async fn create_user(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     key: IdempotencyKey,
-    body: web::Json<CreateUserRequest>,
+    body: Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -94,7 +95,7 @@ pub async fn update_user(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<UpdateUserRequest>,
+    body: Json<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let txn = state.db.begin().await?;
@@ -121,7 +122,7 @@ pub async fn reset_password(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    body: web::Json<ResetPasswordRequest>,
+    body: Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let target = find_in_org::<user::Entity>(&state.db, auth.organization_id, *id).await?;
     let txn = state.db.begin().await?;

@@ -317,8 +317,16 @@ fn change_status(
     if !allowed {
         return Err(ApiError::conflict(
             ErrorCode::InvalidTransition,
-            format!("An action that is {from} cannot become {to}"),
-            format!("Una acción «{}» no puede pasar a «{}»", from.label_es(), to.label_es()),
+            format!(
+                "This action is {}, so it cannot become {}.",
+                from.label_en().to_lowercase(),
+                to.label_en().to_lowercase()
+            ),
+            format!(
+                "Esta acción está «{}», así que no puede pasar a «{}».",
+                from.label_es().to_lowercase(),
+                to.label_es().to_lowercase()
+            ),
         ));
     }
     match (to, completed_on) {

@@ -10,7 +10,10 @@ use crate::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
 use secrecy::ExposeSecret;
 
 /// What bootstrap created.
@@ -109,4 +112,30 @@ pub async fn add_user(
     let created = users::create(&txn, &Actor::system(), organization_id, request, false).await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// A new password for the user signed in as `email` (operator recovery from the command line):
+/// the given one, or a generated one returned to be shown once. Revokes the user's refresh tokens.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    email: &str,
+    given: Option<String>,
+) -> Result<(user::Model, Option<String>), ApiError> {
+    let email = email.trim().to_lowercase();
+    let target =
+        user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?.ok_or_else(|| {
+            ApiError::not_found()
+                .detail(format!("no user signs in as {email}"), format!("ningún usuario inicia sesión como {email}"))
+        })?;
+    let generated = given.is_none().then(generated_password);
+    let password = given.or_else(|| generated.clone()).unwrap_or_default();
+    let txn = db.begin().await?;
+    users::set_password(&txn, &Actor::system(), &target, password, "reset_password").await?;
+    txn.commit().await?;
+    Ok((target, generated))
+}
+
+/// Every organization, oldest first (operator look-up of the ids `user create` needs).
+pub async fn organizations(db: &DatabaseConnection) -> Result<Vec<organization::Model>, ApiError> {
+    Ok(organization::Entity::find().order_by_asc(organization::Column::CreatedAt).all(db).await?)
 }

@@ -304,8 +304,16 @@ pub async fn transition(
     if !transition_allowed(from, to) {
         return Err(ApiError::conflict(
             ErrorCode::InvalidTransition,
-            format!("A finding cannot go from {} to {}", from.code(), to.code()),
-            format!("Un hallazgo no puede pasar de {} a {}", from.label_es(), to.label_es()),
+            format!(
+                "This finding is {}, so it cannot go to {}.",
+                from.label_en().to_lowercase(),
+                to.label_en().to_lowercase()
+            ),
+            format!(
+                "Este hallazgo está «{}», así que no puede pasar a «{}».",
+                from.label_es().to_lowercase(),
+                to.label_es().to_lowercase()
+            ),
         ));
     }
     if matches!(to, FindingStatus::ClosedCompliant | FindingStatus::ClosedEffective) {

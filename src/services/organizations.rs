@@ -12,8 +12,9 @@ use crate::http::pagination::{Page, PageParams};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
-/// A NIT: 6–15 digits, optionally followed by `-` and one check digit; dots and spaces are
-/// ignored (the same rule as the pattern in the OpenAPI schema).
+/// A NIT: 6–15 digits, optionally followed by `-` and its check digit, which must be the
+/// DIAN modulo-11 digit of the base; dots and spaces are ignored (the length and characters
+/// follow the pattern in the OpenAPI schema).
 pub fn normalize_tax_id(raw: &str) -> Option<String> {
     let cleaned: String = raw.chars().filter(|c| *c != '.' && *c != ' ').collect();
     let (base, check) = match cleaned.split_once('-') {
@@ -22,7 +23,20 @@ pub fn normalize_tax_id(raw: &str) -> Option<String> {
     };
     let base_ok = (6..=15).contains(&base.len()) && base.chars().all(|c| c.is_ascii_digit());
     let check_ok = check.as_ref().is_none_or(|c| c.len() == 1 && c.chars().all(|d| d.is_ascii_digit()));
-    (base_ok && check_ok).then_some(cleaned)
+    let digit_ok = !base_ok || check.as_ref().is_none_or(|c| nit_check_digit(&base).to_string() == *c);
+    (base_ok && check_ok && digit_ok).then_some(cleaned)
+}
+
+/// The DIAN check digit ("dígito de verificación") of a NIT's digits: each digit, from the
+/// right, times 3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71; the sum modulo 11 is
+/// the digit when 0 or 1, else 11 minus it.
+pub fn nit_check_digit(base: &str) -> u32 {
+    const WEIGHTS: [u32; 15] = [3, 7, 13, 17, 19, 23, 29, 37, 41, 43, 47, 53, 59, 67, 71];
+    let sum: u32 = base.chars().rev().zip(WEIGHTS).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
+    match sum % 11 {
+        r @ (0 | 1) => r,
+        r => 11 - r,
+    }
 }
 
 /// Creates an organization, and its first admin when given, in one transaction.
@@ -36,7 +50,11 @@ pub async fn create(
     c.optional_text("sector", req.sector.as_deref(), 200);
     let tax_id = normalize_tax_id(&req.tax_id);
     if tax_id.is_none() {
-        c.push("tax_id", "invalid_tax_id", "must be a NIT: 6 to 15 digits, optionally '-' and a check digit");
+        c.push(
+            "tax_id",
+            "invalid_tax_id",
+            "must be a NIT: 6 to 15 digits, optionally '-' and its DIAN check digit (e.g. 890000111-9)",
+        );
     }
     let admin = req.admin.map(|a| CreateUserRequest {
         email: a.email,
@@ -166,4 +184,21 @@ pub async fn update(
     )
     .await?;
     Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nit_check_digits_follow_the_dian_rule() {
+        assert_eq!(normalize_tax_id("890.000.111-9").as_deref(), Some("890000111-9"));
+        assert_eq!(normalize_tax_id("890000111-5"), None);
+        assert_eq!(normalize_tax_id("891900493-2").as_deref(), Some("891900493-2"));
+        assert_eq!(normalize_tax_id("900215967-5").as_deref(), Some("900215967-5"));
+        assert_eq!(normalize_tax_id("800000000-2").as_deref(), Some("800000000-2"));
+        assert_eq!(normalize_tax_id("000000000-0").as_deref(), Some("000000000-0"));
+        assert_eq!(normalize_tax_id("890000111").as_deref(), Some("890000111"));
+        assert_eq!(normalize_tax_id("12ab"), None);
+    }
 }

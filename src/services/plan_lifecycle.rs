@@ -66,11 +66,55 @@ impl Transition {
     }
 }
 
-fn refused(what: &str, from: PlanStatus) -> ApiError {
+/// How a plan in `status` is described after "This plan is" / "Este plan está".
+fn state_phrase(status: PlanStatus) -> (&'static str, &'static str) {
+    match status {
+        PlanStatus::Draft => ("a draft", "en borrador"),
+        PlanStatus::Submitted => ("submitted for approval", "enviado para aprobación"),
+        PlanStatus::Approved => ("approved", "aprobado"),
+        PlanStatus::InProgress => ("in progress", "en ejecución"),
+        PlanStatus::Closed => ("closed", "cerrado"),
+        PlanStatus::Cancelled => ("cancelled", "anulado"),
+        PlanStatus::Superseded => ("superseded by a newer version", "reemplazado por una versión posterior"),
+    }
+}
+
+/// `the …` / `los planes …` naming the states a transition starts from.
+fn plans_in(states: &[PlanStatus]) -> (String, String) {
+    let adjective = |s: PlanStatus| match s {
+        PlanStatus::Draft => ("draft", "en borrador"),
+        PlanStatus::Submitted => ("submitted", "enviados"),
+        PlanStatus::Approved => ("approved", "aprobados"),
+        PlanStatus::InProgress => ("in-progress", "en ejecución"),
+        PlanStatus::Closed => ("closed", "cerrados"),
+        PlanStatus::Cancelled => ("cancelled", "anulados"),
+        PlanStatus::Superseded => ("superseded", "reemplazados"),
+    };
+    let join = |words: Vec<&str>, or: &str| match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} {or} {last}", rest.join(", ")),
+        _ => words.join(""),
+    };
+    (
+        join(states.iter().map(|s| adjective(*s).0).collect(), "or"),
+        join(states.iter().map(|s| adjective(*s).1).collect(), "o"),
+    )
+}
+
+/// 409 naming the plan's state, the operation and the states it is allowed from, as a sentence.
+fn refused(t: &Transition, from: PlanStatus) -> ApiError {
+    let (participle, infinitive, passive) = match t {
+        Transition::Submit => ("submitted for approval", "enviar a aprobación", "se envían"),
+        Transition::Approve(_) => ("approved", "aprobar", "se aprueban"),
+        Transition::Start => ("started", "iniciar", "se inician"),
+        Transition::Close => ("closed", "cerrar", "se cierran"),
+        Transition::Cancel(_) => ("cancelled", "anular", "se anulan"),
+    };
+    let (state_en, state_es) = state_phrase(from);
+    let (allowed_en, allowed_es) = plans_in(t.allowed_from());
     ApiError::conflict(
         ErrorCode::InvalidTransition,
-        format!("A plan that is {from} cannot be {what}"),
-        format!("Un plan en estado «{}» no admite la operación {what}", from.label_es()),
+        format!("This plan is {state_en}, so it cannot be {participle}; only {allowed_en} plans can be."),
+        format!("Este plan está {state_es}, así que no se puede {infinitive}; solo {passive} los planes {allowed_es}."),
     )
 }
 
@@ -219,7 +263,7 @@ pub async fn apply(
         return Err(ApiError::new(ErrorCode::PreconditionFailed));
     }
     if !t.allowed_from().contains(&current.status) {
-        return Err(refused(t.operation(), current.status));
+        return Err(refused(&t, current.status));
     }
     let mut next = current.clone();
     prepare(conn, &t, &mut next).await?;

@@ -143,10 +143,10 @@ async fn invalid_actions_are_refused_naming_each_field() {
     assert_eq!(problem["errors"][0]["field"], "category_id");
     body["category_id"] = json!(null);
     body["type"] = json!("mitigation");
-    assert_problem(app.post(&path, &token, &body).await, 400, "invalid_json").await;
+    assert_problem(app.post(&path, &token, &body).await, 422, "validation_failed").await;
     body["type"] = json!("improvement");
     body["status"] = json!("done");
-    assert_problem(app.post(&path, &token, &body).await, 400, "invalid_json").await;
+    assert_problem(app.post(&path, &token, &body).await, 422, "validation_failed").await;
 }
 
 #[tokio::test]

@@ -101,7 +101,7 @@ async fn control_references_take_annex_a_ids_and_reject_unknown_controls() {
         assert_eq!(problem["errors"][0]["code"], "unknown_control");
     }
     let body = json!({"name": "X", "source": "mspi", "control_refs": [{"framework": "nist", "code": "PR.AC"}]});
-    assert_problem(app.post(&path, &token, &body).await, 400, "invalid_json").await;
+    assert_problem(app.post(&path, &token, &body).await, 422, "validation_failed").await;
 }
 
 #[tokio::test]

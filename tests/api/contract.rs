@@ -110,8 +110,9 @@ async fn unknown_fields_are_rejected() {
             &json!({"email": "a@b.gov.co", "display_name": "A", "password": "una clave muy larga 99", "roles": ["viewer"], "is_root": true}),
         )
         .await;
-    let body = assert_problem(res, 400, "invalid_json").await;
-    assert!(body["detail"].as_str().unwrap().contains("is_root"), "{body}");
+    let body = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "is_root", "{body}");
+    assert_eq!(body["errors"][0]["code"], "unknown_field", "{body}");
 }
 
 #[tokio::test]

@@ -81,10 +81,10 @@ async fn invalid_findings_name_each_bad_field() {
     }
     let mut bad = finding("H-02");
     bad["severity"] = json!("altísima");
-    assert_problem(app.post("/api/v1/findings", &auditor, &bad).await, 400, "invalid_json").await;
+    assert_problem(app.post("/api/v1/findings", &auditor, &bad).await, 422, "validation_failed").await;
     let mut unknown = finding("H-03");
     unknown["plan_id"] = json!(uuid::Uuid::now_v7());
-    assert_problem(app.post("/api/v1/findings", &auditor, &unknown).await, 400, "invalid_json").await;
+    assert_problem(app.post("/api/v1/findings", &auditor, &unknown).await, 422, "validation_failed").await;
 }
 
 #[tokio::test]
@@ -135,8 +135,12 @@ async fn changes_need_the_current_etag_and_recurrence_stays_in_the_organization(
     let res = app.patch(&path, &auditor, "\"v2\"", &json!({"finding_code": "H-01"})).await;
     assert_problem(res, 409, "already_exists").await;
     // The status is not a patchable field.
-    assert_problem(app.patch(&path, &auditor, "\"v2\"", &json!({"status": "dismissed"})).await, 400, "invalid_json")
-        .await;
+    assert_problem(
+        app.patch(&path, &auditor, "\"v2\"", &json!({"status": "dismissed"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
 }
 
 #[tokio::test]

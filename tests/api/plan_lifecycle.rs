@@ -98,7 +98,10 @@ async fn transitions_out_of_order_are_refused_and_change_nothing() {
         for op in *ops {
             let res = transition(&app, &token, &plan, op, body_for(op).as_ref()).await;
             let problem = assert_problem(res, 409, "invalid_transition").await;
-            assert!(problem["detail"].as_str().unwrap().contains(status), "{status}/{op}: {problem}");
+            assert!(
+                problem["detail"].as_str().unwrap().contains(&status.replace('_', " ")),
+                "{status}/{op}: {problem}"
+            );
         }
         let path = format!("/api/v1/plans/{}", plan["id"].as_str().unwrap());
         let stored = json_of(app.get(&path, &token).await, 200).await;
@@ -170,8 +173,12 @@ async fn approval_needs_who_approved_and_the_act() {
     assert_eq!(approved["status"], "approved");
     let today = mejora::services::calendar::today().to_string();
     assert_eq!(approved["approved_on"], today.as_str());
-    assert_problem(transition(&app, &token, &plan, "approve", Some(&json!({"extra": 1}))).await, 400, "invalid_json")
-        .await;
+    assert_problem(
+        transition(&app, &token, &plan, "approve", Some(&json!({"extra": 1}))).await,
+        422,
+        "validation_failed",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -226,7 +233,7 @@ async fn cancelling_needs_a_reason() {
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "reason");
-    assert_problem(transition(&app, &token, &plan, "cancel", Some(&json!({}))).await, 400, "invalid_json").await;
+    assert_problem(transition(&app, &token, &plan, "cancel", Some(&json!({}))).await, 422, "validation_failed").await;
 }
 
 #[tokio::test]

@@ -186,11 +186,11 @@ async fn invalid_plans_are_refused_naming_each_field() {
     assert_eq!(problem["errors"][0]["field"], "budget");
     let mut bad_enum = plan_body("X");
     bad_enum["policy_scope"] = json!("iso");
-    assert_problem(app.post("/api/v1/plans", &token, &bad_enum).await, 400, "invalid_json").await;
+    assert_problem(app.post("/api/v1/plans", &token, &bad_enum).await, 422, "validation_failed").await;
     let mut with_status = plan_body("X");
     with_status["status"] = json!("approved");
-    let problem = assert_problem(app.post("/api/v1/plans", &token, &with_status).await, 400, "invalid_json").await;
-    assert!(problem["detail"].as_str().unwrap().contains("status"), "{problem}");
+    let problem = assert_problem(app.post("/api/v1/plans", &token, &with_status).await, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "status", "{problem}");
     let listed = json_of(app.get("/api/v1/plans", &token).await, 200).await;
     assert_eq!(listed["items"], json!([]));
 }
@@ -265,8 +265,9 @@ async fn merge_patch_changes_only_what_is_sent() {
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "end_date");
-    assert_problem(app.patch(&path, &token, "\"v2\"", &json!({"status": "closed"})).await, 400, "invalid_json").await;
-    assert_problem(app.patch(&path, &token, "\"v2\"", &json!({"code": "OTRO"})).await, 400, "invalid_json").await;
+    assert_problem(app.patch(&path, &token, "\"v2\"", &json!({"status": "closed"})).await, 422, "validation_failed")
+        .await;
+    assert_problem(app.patch(&path, &token, "\"v2\"", &json!({"code": "OTRO"})).await, 422, "validation_failed").await;
     assert_eq!(audit_operations(&app, "plan", plan["id"].as_str().unwrap()).await, ["create", "update"]);
 }
 

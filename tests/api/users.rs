@@ -48,7 +48,7 @@ async fn weak_and_common_passwords_are_refused() {
     }
     let mut body = new_user("x@cartago.gov.co");
     body["roles"] = json!(["superuser"]);
-    assert_problem(app.post("/api/v1/users", &app.admin_token, &body).await, 400, "invalid_json").await;
+    assert_problem(app.post("/api/v1/users", &app.admin_token, &body).await, 422, "validation_failed").await;
 }
 
 #[tokio::test]
@@ -107,8 +107,8 @@ async fn patch_needs_a_current_if_match() {
         .await;
     assert_problem(
         app.patch(&path, &app.admin_token, "\"v2\"", &json!({"email": "x@y.co"})).await,
-        400,
-        "invalid_json",
+        422,
+        "validation_failed",
     )
     .await;
 }
@@ -197,11 +197,11 @@ async fn other_organizations_are_invisible() {
 async fn only_the_platform_operator_creates_organizations() {
     let app = spawn_app().await;
     let (_, other_admin) = app.other_organization().await;
-    let body = json!({"name": "Alcaldía de Prueba", "tax_id": "890.000.111-5", "order": "territorial", "sector": "Gobierno",
+    let body = json!({"name": "Alcaldía de Prueba", "tax_id": "890.000.111-9", "order": "territorial", "sector": "Gobierno",
                       "admin": {"email": "jefe@alcaldia.gov.co", "display_name": "Jefe TI", "password": "una clave bastante larga 3"}});
     assert_problem(app.post("/api/v1/organizations", &other_admin.token, &body).await, 403, "forbidden").await;
     let created = json_of(app.post("/api/v1/organizations", &app.admin_token, &body).await, 201).await;
-    assert_eq!(created["tax_id"], "890000111-5");
+    assert_eq!(created["tax_id"], "890000111-9");
     assert_eq!(created["order"], "territorial");
     json_of(app.login("jefe@alcaldia.gov.co", "una clave bastante larga 3").await, 200).await;
     let dup =
@@ -211,6 +211,16 @@ async fn only_the_platform_operator_creates_organizations() {
     let problem =
         assert_problem(app.post("/api/v1/organizations", &app.admin_token, &bad).await, 422, "validation_failed").await;
     assert_eq!(problem["errors"].as_array().unwrap().len(), 2);
+    // The check digit after the dash is the DIAN modulo-11 digit: 890000111 takes 9, not 5.
+    let wrong_digit = json!({"name": "Alcaldía de Otra", "tax_id": "890000111-5"});
+    let problem = assert_problem(
+        app.post("/api/v1/organizations", &app.admin_token, &wrong_digit).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "tax_id");
+    assert_eq!(problem["errors"][0]["code"], "invalid_tax_id");
     // Admins edit their own organization.
     let path = format!("/api/v1/organizations/{}", app.org_id);
     let res = app
