@@ -10,6 +10,7 @@ use crate::services::audit::Actor;
 use crate::services::calendar;
 use crate::services::matrix::export;
 use crate::services::matrix::import::{self, MatrixFormat};
+use crate::services::spreadsheet::Limits;
 use crate::startup::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
@@ -83,7 +84,7 @@ async fn read_body(mut payload: web::Payload, max: usize) -> Result<Vec<u8>, Api
         (status = 201, description = "Plan created", body = PlanImportResponse, headers(("Location" = String, description = "URL of the plan"))),
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
         (status = 409, description = "A plan with this code and version exists", body = Problem),
-        (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
+        (status = 413, description = "`payload_too_large`: body larger than MEJORA_IMPORT_LIMIT; `spreadsheet_too_large`: an XLSX part, its rows, columns, cells, shared strings, text, compression ratio or XML nesting exceed a reading limit (`errors[0].code` names it: `max_cells`, …; MEJORA_SHEET_*)", body = Problem),
         (status = 415, description = "Not CSV, XLSX or JSON", body = Problem),
         (status = 422, description = "`import_rejected`: invalid rows (each with `row`, `field`, `code`, `message`); `validation_failed`: missing metadata or columns, a JSON value of the wrong type (dates take `YYYY-MM-DD`, `DD/MM/YYYY`; empty means none), or Idempotency-Key reused", body = Problem),
     ))]
@@ -99,7 +100,8 @@ pub async fn import_plan(
     let format = body_format(&req)?;
     let body = read_body(payload, state.config.import_limit).await?;
     let query = query.into_inner();
-    let parsed = import::parse(format, &body, &query)?;
+    let limits = Limits::matrix().with(&state.config.sheet_limits);
+    let parsed = import::parse(format, &body, &query, &limits)?;
     let actor = Actor::from(&auth.principal);
     let org = auth.organization_id;
     let sha = hex::encode(Sha256::digest(&body));

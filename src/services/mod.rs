@@ -21,6 +21,7 @@ pub mod progress;
 pub mod reports;
 pub mod service_accounts;
 pub mod sessions;
+pub mod spreadsheet;
 pub mod storage;
 pub mod tenancy;
 pub mod users;
