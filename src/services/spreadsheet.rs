@@ -31,6 +31,10 @@ const RATIO_FLOOR: u64 = 1024 * 1024;
 /// Most cell formats a workbook may declare (Excel itself stops at 64,000).
 const MAX_STYLES: usize = 65_536;
 
+/// Most zip entries a workbook may have (an ordinary one has a few dozen). The zip reader keeps
+/// a record per central-directory entry, so this bounds what reading the directory costs.
+pub const MAX_PARTS: usize = 10_000;
+
 /// What one spreadsheet read may cost. Every figure is checked before the memory it would
 /// need is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +243,11 @@ fn read_error(e: quick_xml::Error, part: &str) -> ApiError {
 
 impl<'a> Book<'a> {
     fn open(body: &'a [u8], limits: &'a Limits) -> Result<Self, ApiError> {
+        // Every central-directory entry starts with this signature: counting them bounds the
+        // entries the zip reader can allocate, whatever the end record declares.
+        if memchr::memmem::find_iter(body, b"PK\x01\x02").nth(MAX_PARTS).is_some() {
+            return Err(too_large("max_parts", MAX_PARTS as u64, "the zip has more entries"));
+        }
         let zip = ZipArchive::new(Cursor::new(body)).map_err(|e| malformed(format!("not an XLSX (zip) file: {e}")))?;
         Ok(Self { zip, limits })
     }
@@ -467,7 +476,7 @@ impl<'a> Book<'a> {
                     let value = cell_value(&mut xml, path, &kind, depth, text)?;
                     depth -= 1;
                     let Some(value) = value else { continue };
-                    grid.check_position(r, c, &format!("a cell at row {r}, column {c}"))?;
+                    grid.check_position(r, c, "a cell")?;
                     let data = ctx.data(&kind, style, value, text)?;
                     grid.put(r, c, data)?;
                 }
@@ -918,5 +927,96 @@ mod workbook_tests {
         assert_eq!(err.code, ErrorCode::SpreadsheetTooLarge);
         let tight = Limits { max_cells: 4, ..Limits::matrix() };
         assert_eq!(read_rows(&book(), Some("Plan"), &tight).unwrap_err().code, ErrorCode::SpreadsheetTooLarge);
+    }
+}
+
+#[cfg(test)]
+mod hostile_tests {
+    use super::*;
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+
+    const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+    fn workbook(sheet: &[u8]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflated = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let wb = format!(
+            r#"<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>"#
+        );
+        let rels = format!(
+            r#"<Relationships><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
+        );
+        for (name, bytes) in [
+            ("xl/workbook.xml", wb.as_bytes()),
+            ("xl/_rels/workbook.xml.rels", rels.as_bytes()),
+            ("xl/worksheets/sheet1.xml", sheet),
+        ] {
+            zip.start_file(name, deflated).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
+    /// Rewrites the uncompressed size of every entry (local header and central directory).
+    fn lie_about_sizes(mut bytes: Vec<u8>, size: u32) -> Vec<u8> {
+        let mut i = 0;
+        while i + 30 < bytes.len() {
+            let at = match &bytes[i..i + 4] {
+                b"PK\x03\x04" => Some(i + 22),
+                b"PK\x01\x02" => Some(i + 24),
+                _ => None,
+            };
+            if let Some(at) = at {
+                bytes[at..at + 4].copy_from_slice(&size.to_le_bytes());
+            }
+            i += 1;
+        }
+        bytes
+    }
+
+    #[test]
+    fn a_part_that_lies_about_its_size_is_held_to_what_it_inflates() {
+        let padding = " ".repeat(8 * 1024 * 1024);
+        let sheet = format!(
+            r#"<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>{padding}</sheetData></worksheet>"#
+        );
+        let honest = workbook(sheet.as_bytes());
+        let err = read_rows(&honest, None, &Limits::matrix()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::SpreadsheetTooLarge);
+        let lying = lie_about_sizes(honest, 100);
+        let err = read_rows(&lying, None, &Limits::matrix()).unwrap_err();
+        assert!(err.code.status().is_client_error(), "{err:?}");
+        let tight = Limits { max_part_bytes: 1024 * 1024, max_ratio: 1_000_000, ..Limits::matrix() };
+        let err = read_rows(&lie_about_sizes(workbook(sheet.as_bytes()), 100), None, &tight).unwrap_err();
+        assert!(err.code.status().is_client_error(), "{err:?}");
+    }
+
+    #[test]
+    fn a_zip_with_too_many_entries_is_refused_before_its_directory_is_read() {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for i in 0..=MAX_PARTS {
+            zip.start_file(format!("{i}"), SimpleFileOptions::default()).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        let err = read_rows(&bytes, None, &Limits::matrix()).unwrap_err();
+        assert_eq!(err.code, ErrorCode::SpreadsheetTooLarge);
+        assert_eq!(err.problem(false).errors[0].code, "max_parts");
+    }
+
+    #[test]
+    fn a_cell_costs_at_most_32_bytes_as_the_readme_says() {
+        assert!(std::mem::size_of::<Data>() <= 32);
+    }
+
+    #[test]
+    fn garbage_and_truncated_files_are_malformed_not_fatal() {
+        assert_eq!(read_rows(b"not a zip", None, &Limits::matrix()).unwrap_err().code, ErrorCode::ValidationFailed);
+        let whole = workbook(br#"<worksheet><sheetData><row><c><v>1</v></c></row></sheetData></worksheet>"#);
+        assert_eq!(read_rows(&whole, None, &Limits::matrix()).unwrap(), vec![vec![Data::Float(1.0)]]);
+        for cut in [10, whole.len() / 2, whole.len() - 10] {
+            assert!(read_rows(&whole[..cut], None, &Limits::matrix()).is_err());
+        }
     }
 }

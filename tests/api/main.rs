@@ -20,5 +20,6 @@ mod plan_matrix;
 mod plans;
 mod reports;
 mod security;
+mod spreadsheet_limits;
 mod tenancy;
 mod users;
