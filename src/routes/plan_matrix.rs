@@ -10,6 +10,7 @@ use crate::services::audit::Actor;
 use crate::services::calendar;
 use crate::services::matrix::export;
 use crate::services::matrix::import::{self, MatrixFormat};
+use crate::services::matrix::sireci;
 use crate::services::spreadsheet::Limits;
 use crate::startup::AppState;
 use actix_web::http::header;
@@ -126,9 +127,11 @@ pub async fn import_plan(
 /// The plan as a file. `layout=ti-pl03` (default): the five TI.PL03 columns, one row per
 /// category, with a header block (entity, NIT, code, version, title, approval date and act) and
 /// a signature block (Elaboró, Aprobó with the act); importing it gives back the same plan.
-/// `layout=sireci-f14-1`: the 15 Contraloría SIRECI F14.1 columns, one row per action × linked
-/// finding (an action without findings gives one row with empty finding columns);
-/// `modality=progress` fills the progress columns from evidence accepted with a cut-off date up
+/// `layout=sireci-f14-1`: the Contraloría SIRECI form F14.1 (16 columns, FILA to OBSERVACIONES;
+/// dates AAAA/MM/DD in CSV), one row per pair of a not-cancelled action and a comptroller finding
+/// it answers (actions tied only to other findings, or to none, are not on the form);
+/// `modality=subscription` (default) or `progress` fills MODALIDAD DE REGISTRO on every row, and
+/// `progress` fills AVANCE FÍSICO and OBSERVACIONES from evidence accepted with a cut-off date up
 /// to `cut_off` (default today). `format=csv` (UTF-8 with BOM), `xlsx` (bold wrapped headers,
 /// widths, real dates) or `json` (for `ti-pl03`, the seed's import shape).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
@@ -158,7 +161,7 @@ pub async fn export_plan(
         ExportLayout::SireciF141 => {
             let cut_off = query.cut_off.unwrap_or_else(calendar::today);
             let modality = query.modality.unwrap_or_default();
-            ("sireci-f14-1", export::sireci_sheet(&state.db, &content, modality, cut_off).await?)
+            ("sireci-f14-1", sireci::sheet(&state.db, &content, modality, cut_off).await?)
         }
     };
     let (content_type, ext, bytes) = match format {

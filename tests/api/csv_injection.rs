@@ -88,14 +88,14 @@ async fn csv_exports_neutralise_formulas_in_both_layouts_and_keep_numbers() {
     assert!(!ti.iter().any(live), "{ti:?}");
 
     let sireci = csv_records(&app, &planner, &plan, "sireci-f14-1").await;
-    assert_eq!(sireci[0], ["Plan de mejoramiento SIRECI F14.1"]);
+    assert_eq!(sireci[0], ["F14.1: PLANES DE MEJORAMIENTO - ENTIDADES"]);
     assert!(sireci.iter().any(|r| r == &["Título".to_string(), neutralised(TITLE)]), "{sireci:?}");
-    let header = sireci.iter().position(|r| r[0] == "CÓDIGO HALLAZGO").unwrap();
+    let header = sireci.iter().position(|r| r[0] == "FILA").unwrap();
     let row = &sireci[header + 1];
-    assert_eq!(row[0], "H-01");
-    assert_eq!(row[2], neutralised(CAUSE));
-    assert_eq!(row[3], neutralised(EFFECT));
-    assert_eq!(row[8], "4", "the quantity stays a number");
+    assert_eq!(row[2], "H-01");
+    assert_eq!(row[4], neutralised(CAUSE));
+    assert_eq!(row[5], neutralised(EFFECT));
+    assert_eq!(row[10], "4", "the quantity stays a number");
     assert!(!sireci.iter().any(live), "{sireci:?}");
 }
 

@@ -21,6 +21,7 @@ mod plan_matrix;
 mod plans;
 mod reports;
 mod security;
+mod sireci;
 mod spreadsheet_limits;
 mod tenancy;
 mod users;

@@ -46,8 +46,11 @@ pub enum Kind {
     Text,
     /// A number.
     Number,
-    /// A date (stored as an Excel date, shown DD/MM/YYYY).
+    /// A date (stored as an Excel date, shown DD/MM/YYYY; `YYYY-MM-DD` in CSV).
     Date,
+    /// A date as official forms write it (SIRECI): `AAAA/MM/DD` in CSV, an Excel date shown
+    /// the same way in XLSX.
+    FormDate,
     /// A percentage 0–100.
     Percent,
 }
@@ -63,7 +66,8 @@ pub struct Column {
     pub kind: Kind,
 }
 
-const fn col(header: &'static str, width: f64, kind: Kind) -> Column {
+/// A column of a layout.
+pub const fn col(header: &'static str, width: f64, kind: Kind) -> Column {
     Column { header, width, kind }
 }
 
@@ -74,26 +78,6 @@ pub const TI_PL03: &[Column] = &[
     col("DISEÑO ALTERNATIVAS DE MEJORA", 60.0, Kind::Text),
     col("MEJORAS PARA IMPLEMENTAR (INCLUIR PLAZO DE LA IMPLEMENTACIÓN)", 60.0, Kind::Text),
     col("EVALUACIÓN DE LA EFICACIA DE LAS ACCIONES IMPLEMENTADAS", 30.0, Kind::Text),
-];
-
-/// Contraloría SIRECI F14.1 (plan de mejoramiento): one row per action × finding. A change of
-/// the official format is an edit of this table (and of the row builder that fills it).
-pub const SIRECI_F14_1: &[Column] = &[
-    col("CÓDIGO HALLAZGO", 14.0, Kind::Text),
-    col("DESCRIPCIÓN HALLAZGO", 45.0, Kind::Text),
-    col("CAUSA DEL HALLAZGO", 35.0, Kind::Text),
-    col("EFECTO DEL HALLAZGO", 35.0, Kind::Text),
-    col("ACCIÓN DE MEJORA", 40.0, Kind::Text),
-    col("PROPÓSITO (OBJETIVO)", 35.0, Kind::Text),
-    col("DESCRIPCIÓN DE LA ACTIVIDAD", 45.0, Kind::Text),
-    col("UNIDAD DE MEDIDA", 16.0, Kind::Text),
-    col("CANTIDAD", 10.0, Kind::Number),
-    col("FECHA DE INICIO", 13.0, Kind::Date),
-    col("FECHA DE TERMINACIÓN", 13.0, Kind::Date),
-    col("PLAZO EN SEMANAS", 10.0, Kind::Number),
-    col("AVANCE FÍSICO DE EJECUCIÓN", 12.0, Kind::Number),
-    col("PORCENTAJE DE AVANCE", 12.0, Kind::Percent),
-    col("OBSERVACIONES", 35.0, Kind::Text),
 ];
 
 /// A cell value.
@@ -120,12 +104,13 @@ impl Cell {
         }
     }
 
-    fn as_csv(&self) -> String {
+    fn as_csv(&self, kind: Kind) -> String {
         match self {
             Cell::Empty => String::new(),
             Cell::Text(t) => csv_text(t).into_owned(),
             Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
             Cell::Number(n) => format!("{n:.2}"),
+            Cell::Date(d) if kind == Kind::FormDate => d.format("%Y/%m/%d").to_string(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
         }
     }
@@ -159,7 +144,7 @@ impl Sheet {
             w.write_record([""])?;
             text_record(&mut w, self.columns.iter().map(|c| c.header))?;
             for row in &self.rows {
-                w.write_record(row.iter().map(Cell::as_csv))?;
+                w.write_record(row.iter().zip(self.columns).map(|(cell, column)| cell.as_csv(column.kind)))?;
             }
             if !self.footer_block.is_empty() {
                 w.write_record([""])?;
@@ -195,6 +180,8 @@ impl Sheet {
         let number = Format::new().set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
         let date =
             Format::new().set_num_format("dd/mm/yyyy").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
+        let form_date =
+            Format::new().set_num_format("yyyy/mm/dd").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
         let percent = Format::new().set_num_format("0.0").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
         sheet.write_string_with_format(0, 0, &self.title, &bold)?;
         let mut r: u32 = 1;
@@ -218,6 +205,7 @@ impl Sheet {
                     Kind::Text => &text,
                     Kind::Number => &number,
                     Kind::Date => &date,
+                    Kind::FormDate => &form_date,
                     Kind::Percent => &percent,
                 };
                 match cell {
@@ -245,6 +233,25 @@ mod tests {
     use super::*;
     use calamine::{Data, Reader, Xlsx};
 
+    /// A fifteen-column layout with every kind of cell.
+    const LAYOUT: &[Column] = &[
+        col("CÓDIGO HALLAZGO", 14.0, Kind::Text),
+        col("DESCRIPCIÓN HALLAZGO", 45.0, Kind::Text),
+        col("CAUSA DEL HALLAZGO", 35.0, Kind::Text),
+        col("EFECTO DEL HALLAZGO", 35.0, Kind::Text),
+        col("ACCIÓN DE MEJORA", 40.0, Kind::Text),
+        col("PROPÓSITO (OBJETIVO)", 35.0, Kind::Text),
+        col("DESCRIPCIÓN DE LA ACTIVIDAD", 45.0, Kind::Text),
+        col("UNIDAD DE MEDIDA", 16.0, Kind::Text),
+        col("CANTIDAD", 10.0, Kind::Number),
+        col("FECHA DE INICIO", 13.0, Kind::Date),
+        col("FECHA DE TERMINACIÓN", 13.0, Kind::Date),
+        col("PLAZO EN SEMANAS", 10.0, Kind::Number),
+        col("AVANCE FÍSICO DE EJECUCIÓN", 12.0, Kind::Number),
+        col("PORCENTAJE DE AVANCE", 12.0, Kind::Percent),
+        col("OBSERVACIONES", 35.0, Kind::Text),
+    ];
+
     fn sample() -> Sheet {
         Sheet {
             title: "Plan de mejoramiento".into(),
@@ -252,7 +259,7 @@ mod tests {
                 ("Entidad".into(), "Concejo Municipal de Cartago".into()),
                 ("NIT".into(), "900215967-5".into()),
             ],
-            columns: SIRECI_F14_1,
+            columns: LAYOUT,
             rows: vec![vec![
                 Cell::text("H-01"),
                 Cell::text("Sin revisión de accesos"),
