@@ -58,8 +58,8 @@ pub struct CategoryReport {
     pub target_score: Option<f64>,
     /// `target_score - score` (when both are known).
     pub gap: Option<f64>,
-    /// Maturity band of the score: 0 `nonexistent`, up to 20 `initial`, 40 `repeatable`,
-    /// 60 `effective`, 80 `managed`, above 80 `optimised`.
+    /// MSPI maturity level of the score, as on the category (the highest level whose threshold
+    /// it reaches: 0, 20, 40, 60, 80, 100); `null` for scores not from the MSPI self-assessment.
     pub maturity_band: Option<MaturityLevel>,
     /// Actions of the category.
     pub actions: u64,

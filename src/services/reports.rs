@@ -7,8 +7,8 @@ use crate::dto::reports::{
     OldestOpenFinding, OverdueAction, PlanReport, PlanStatusCount, SeverityCount, TrafficLightCount,
 };
 use crate::entities::enums::{
-    ActionStatus, ComplianceResult, EffectivenessResult, FindingStatus, MaturityLevel, PlanStatus, ReviewStatus,
-    Severity, TrafficLight,
+    ActionStatus, ComplianceResult, EffectivenessResult, FindingStatus, PlanStatus, ReviewStatus, Severity,
+    TrafficLight,
 };
 use crate::entities::{action, action_objective, category, evidence, finding, objective, plan, plan_objective};
 use crate::error::ApiError;
@@ -30,18 +30,6 @@ fn round2(value: f64) -> f64 {
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-/// The maturity band of a 0–100 score.
-pub fn maturity_band(score: f64) -> MaturityLevel {
-    match score {
-        s if s <= 0.0 => MaturityLevel::Nonexistent,
-        s if s <= 20.0 => MaturityLevel::Initial,
-        s if s <= 40.0 => MaturityLevel::Repeatable,
-        s if s <= 60.0 => MaturityLevel::Effective,
-        s if s <= 80.0 => MaturityLevel::Managed,
-        _ => MaturityLevel::Optimised,
-    }
 }
 
 /// `?` placeholders in the backend's syntax (`$1`, `$2`, … on PostgreSQL).
@@ -203,7 +191,7 @@ pub async fn plan_report(
             id: c.id,
             position: c.position,
             gap: c.score.zip(c.target_score).map(|(s, t)| round2(t - s)),
-            maturity_band: c.score.map(maturity_band),
+            maturity_band: c.maturity_band(),
             actions: count(per_category.get(&Some(c.id)).copied().unwrap_or(0)),
             name: c.name,
             score: c.score,
@@ -385,16 +373,6 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scores_fall_in_maturity_bands() {
-        assert_eq!(maturity_band(0.0), MaturityLevel::Nonexistent);
-        assert_eq!(maturity_band(20.0), MaturityLevel::Initial);
-        assert_eq!(maturity_band(40.0), MaturityLevel::Repeatable);
-        assert_eq!(maturity_band(59.9), MaturityLevel::Effective);
-        assert_eq!(maturity_band(80.0), MaturityLevel::Managed);
-        assert_eq!(maturity_band(95.0), MaturityLevel::Optimised);
-    }
 
     #[test]
     fn postgres_placeholders_are_numbered() {
