@@ -1,6 +1,7 @@
 //! Progress reports: a plan's report and the organization's dashboard. Every figure is a SQL
 //! aggregate (GROUP BY / COUNT / SUM / AVG) that runs the same on PostgreSQL and SQLite; only
 //! the rows a report lists (categories, overdue actions, objectives) are read as rows.
+use super::reformulation;
 use super::tenancy::{find_in_org, scoped};
 use crate::dto::reports::{
     ActionStatusCount, CategoryReport, Dashboard, FindingCoverage, FindingStatusCount, ObjectiveServed,
@@ -69,7 +70,8 @@ struct Figures {
 // Progress of an action: accepted quantity over target, capped at 100; the plan's progress is
 // the mean over actions that are not cancelled (as in `progress::plan_figures`). The traffic
 // lights follow `progress::action_figures`: red open and past due, amber done late, grey open
-// and not yet due, green done on time (or without a completion date).
+// and not yet due, green done on time (or without a completion date). Actions superseded by a
+// reformulation are left out: their successors count for them (`reformulation`).
 const FIGURES_SQL: &str = r#"
 SELECT
   SUM(CASE WHEN a."status" <> ? THEN 1 ELSE 0 END) AS live,
@@ -116,8 +118,9 @@ async fn figures(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, today: N
     values.extend([today.into(), done()]);
     values.extend(open());
     values.extend([today.into(), done()]);
-    values.extend([ReviewStatus::Accepted.code().into(), org.into(), plan_id.into(), org.into()]);
-    let stmt = statement(conn.get_database_backend(), FIGURES_SQL, values);
+    values.extend([ReviewStatus::Accepted.code().into(), org.into(), plan_id.into(), org.into(), org.into()]);
+    let sql = format!("{FIGURES_SQL} AND {}", reformulation::NOT_SUPERSEDED_SQL);
+    let stmt = statement(conn.get_database_backend(), &sql, values);
     Figures::find_by_statement(stmt)
         .one(conn)
         .await?
@@ -219,6 +222,7 @@ pub async fn plan_report(
         .filter(of_plan.clone())
         .filter(action::Column::Status.is_in(OPEN_ACTIONS))
         .filter(action::Column::DueDate.lt(today))
+        .filter(reformulation::not_superseded(org))
         .order_by_asc(action::Column::DueDate)
         .order_by_asc(action::Column::Number)
         .limit(100)
@@ -306,7 +310,9 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
         .into_iter()
         .map(|(value, n)| PlanStatusCount { value, count: count(n) })
         .collect();
-    let open_actions = scoped::<action::Entity>(org).filter(action::Column::Status.is_in(OPEN_ACTIONS));
+    let open_actions = scoped::<action::Entity>(org)
+        .filter(action::Column::Status.is_in(OPEN_ACTIONS))
+        .filter(reformulation::not_superseded(org));
     let actions_overdue = open_actions.clone().filter(action::Column::DueDate.lt(today)).count(conn).await?;
     let in_30 = today + chrono::Duration::days(30);
     let actions_due_in_30_days = open_actions
