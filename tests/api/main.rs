@@ -14,6 +14,7 @@ mod findings;
 mod helpers;
 mod matrix;
 mod objectives;
+mod plan_documents;
 mod plan_lifecycle;
 mod plan_lists;
 mod plan_matrix;
