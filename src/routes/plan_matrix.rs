@@ -129,9 +129,12 @@ pub async fn import_plan(
 
 /// Export a plan
 ///
-/// The plan as a file. `layout=ti-pl03` (default): the five TI.PL03 columns, one row per
-/// category, with a header block (entity, NIT, code, version, title, approval date and act) and
-/// a signature block (Elaboró, Aprobó with the act); importing it gives back the same plan.
+/// The plan as a file. `layout=ti-pl03` (default): the five TI.PL03 columns, one row per action
+/// (the first of a category holds its name, score, alternatives and criterion; the others are
+/// continuation rows), each improvement ending with its own `Fecha: (DD/MM/YYYY al DD/MM/YYYY)`,
+/// with a header block (entity, NIT, code, version, title, approval date and act, implementation
+/// period) and a signature block (Elaboró, Aprobó with the act); importing it, with no query
+/// parameters, gives back the same plan.
 /// `layout=sireci-f14-1`: the 15 Contraloría SIRECI F14.1 columns, one row per action × linked
 /// finding (an action without findings gives one row with empty finding columns);
 /// `modality=progress` fills the progress columns from evidence accepted with a cut-off date up

@@ -260,3 +260,126 @@ async fn title_block_variants_page_headers_and_footer_fill_the_plan_and_a_change
     assert_eq!((errors[0]["row"].as_u64(), errors[0]["field"].as_str()), (Some(2), Some("score")));
     assert_eq!(errors[0]["code"], "conflicting_score");
 }
+
+/// Everything a TI.PL03 file carries of a plan: metadata, categories, actions with periods.
+async fn snapshot(app: &TestApp, token: &str, plan: &str) -> Value {
+    json!({
+        "plan": metadata_of(app, token, plan).await,
+        "categories": categories_of(app, token, plan).await,
+        "actions": actions_of(app, token, plan).await,
+    })
+}
+
+/// Exports `plan` as TI.PL03 CSV and XLSX and imports each file, with no query parameters,
+/// into another organization; both copies must equal the original.
+async fn assert_round_trips(app: &TestApp, token: &str, plan: &str) {
+    let original = snapshot(app, token, plan).await;
+    for (format, content_type) in [("csv", "text/csv"), ("xlsx", XLSX)] {
+        let res = app.get(&format!("/api/v1/plans/{plan}/export?format={format}&layout=ti-pl03"), token).await;
+        assert_eq!(res.status(), 200);
+        let file = res.bytes().await.unwrap().to_vec();
+        let (_, other) = app.other_organization().await;
+        let reply = json_of(upload(app, &other.token, "", content_type, file).await, 201).await;
+        assert_eq!(reply["actions_on_plan_window"], json!([]), "{format}: every action wrote its period");
+        let copy = snapshot(app, &other.token, reply["plan_id"].as_str().unwrap()).await;
+        assert_eq!(copy, original, "{format}");
+    }
+}
+
+#[tokio::test]
+async fn the_seed_plan_exported_as_csv_and_xlsx_imports_back_to_the_same_plan_without_query_parameters() {
+    let app = spawn_app().await;
+    let planner = app.token_for(Role::Planner).await;
+    let reply = json_of(upload(&app, &planner, "", XLSX, to_xlsx(&document_rows(DOCUMENT))).await, 201).await;
+    let plan = reply["plan_id"].as_str().unwrap();
+    assert_eq!(snapshot(&app, &planner, plan).await["actions"].as_array().unwrap().len(), 31);
+    assert_round_trips(&app, &planner, plan).await;
+}
+
+#[tokio::test]
+async fn a_plan_built_through_the_api_exports_and_imports_back_with_each_action_period() {
+    let app = spawn_app().await;
+    let planner = app.token_for(Role::Planner).await;
+    let mut body = crate::plans::plan_body("TI.PL04");
+    body["version"] = json!(3);
+    body["title"] = json!("Plan de mejoramiento de seguridad digital 2025");
+    for (k, v) in [
+        ("approved_on", "2025-03-14"),
+        ("approved_by", "Comité Institucional de Gestión y Desempeño"),
+        ("approval_reference", "Acta No. 02 de 2025"),
+        ("prepared_by", "Oficina TIC"),
+        ("prepared_by_role", "Líder de seguridad digital"),
+        ("prepared_on", "2025-02-28"),
+    ] {
+        body[k] = json!(v);
+    }
+    let plan = crate::plans::create_plan(&app, &planner, &body).await;
+    let id = plan["id"].as_str().unwrap();
+    let categories = [
+        json!({"name": "Gestión de incidentes", "source": "mspi", "score": 40, "effectiveness_criterion": "Incidentes atendidos a tiempo",
+               "improvement_alternatives": ["Definir el procedimiento de incidentes", "Contratar un SOC: monitoreo 24/7"]}),
+        json!({"name": "Gestión de activos", "source": "furag", "score": 72.5, "improvement_alternatives": ["Inventariar activos"]}),
+        json!({"name": "Continuidad", "source": "audit", "improvement_alternatives": ["Plan de continuidad"]}),
+    ];
+    let mut ids = Vec::new();
+    for c in &categories {
+        ids.push(crate::plans::add_category(&app, &planner, &plan, c).await["id"].clone());
+    }
+    // Two actions of one category with different periods (they used to collapse to the first).
+    let actions = [
+        (
+            0,
+            "Procedimiento de incidentes",
+            "Procedimiento de incidentes. Redactar y aprobar el procedimiento.",
+            "2025-04-01",
+            "2025-06-30",
+        ),
+        (
+            0,
+            "Mesa de ayuda",
+            "Mesa de ayuda. Registrar cada incidente:\nCanal de reporte y tiempos de respuesta",
+            "2025-07-01",
+            "2026-03-31",
+        ),
+        (
+            1,
+            "Inventario de activos",
+            "Inventario de activos. Levantar el inventario con sus dueños.",
+            "2025-05-15",
+            "2025-12-15",
+        ),
+    ];
+    for (category, title, description, start, due) in actions {
+        let body = json!({"type": "corrective", "focus": "optimisation", "title": title, "description": description,
+                          "start_date": start, "due_date": due, "category_id": ids[category]});
+        json_of(app.post(&format!("/api/v1/plans/{id}/actions"), &planner, &body).await, 201).await;
+    }
+    let original = snapshot(&app, &planner, id).await;
+    assert_eq!(
+        original["actions"],
+        json!([
+            [
+                1,
+                "Procedimiento de incidentes",
+                "Procedimiento de incidentes. Redactar y aprobar el procedimiento.",
+                "2025-04-01",
+                "2025-06-30"
+            ],
+            [
+                1,
+                "Mesa de ayuda",
+                "Mesa de ayuda. Registrar cada incidente:\nCanal de reporte y tiempos de respuesta",
+                "2025-07-01",
+                "2026-03-31"
+            ],
+            [
+                2,
+                "Inventario de activos",
+                "Inventario de activos. Levantar el inventario con sus dueños.",
+                "2025-05-15",
+                "2025-12-15"
+            ],
+        ])
+    );
+    assert_round_trips(&app, &planner, id).await;
+}
