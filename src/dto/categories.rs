@@ -6,19 +6,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// The MSPI maturity band of a 0–100 score: below 20 `nonexistent`, below 40 `initial`, below 60
-/// `repeatable`, below 80 `effective`, below 100 `managed`, 100 `optimised`.
-pub fn maturity_band(score: f64) -> MaturityLevel {
-    match score {
-        s if s < 20.0 => MaturityLevel::Nonexistent,
-        s if s < 40.0 => MaturityLevel::Initial,
-        s if s < 60.0 => MaturityLevel::Repeatable,
-        s if s < 80.0 => MaturityLevel::Effective,
-        s if s < 100.0 => MaturityLevel::Managed,
-        _ => MaturityLevel::Optimised,
-    }
-}
-
 /// `target − score`, rounded to two decimals.
 pub fn gap(score: Option<f64>, target: Option<f64>) -> Option<f64> {
     Some(((target? - score?) * 100.0).round() / 100.0)
@@ -60,7 +47,10 @@ pub struct CategoryResponse {
     /// Computed: `target_score − score` (negative when the score exceeds the target); `null` if either is missing.
     #[schema(example = 40)]
     pub gap: Option<f64>,
-    /// Computed: MSPI maturity band of the score; `null` without a score.
+    /// Computed: MSPI maturity level of the score, the highest level whose threshold it reaches
+    /// (`nonexistent` 0, `initial` 20, `repeatable` 40, `effective` 60, `managed` 80,
+    /// `optimised` 100). Only for `source = mspi`: `null` for FURAG, audit and other scores
+    /// (their indices are not on the MSPI scale) and for a category without a score.
     pub maturity_band: Option<MaturityLevel>,
     /// Bookkeeping.
     #[serde(flatten)]
@@ -69,6 +59,7 @@ pub struct CategoryResponse {
 
 impl From<category::Model> for CategoryResponse {
     fn from(m: category::Model) -> Self {
+        let maturity_band = m.maturity_band();
         CategoryResponse {
             id: m.id,
             organization_id: m.organization_id,
@@ -84,7 +75,7 @@ impl From<category::Model> for CategoryResponse {
             effectiveness_criterion: m.effectiveness_criterion,
             control_refs: m.control_refs.0,
             gap: gap(m.score, m.target_score),
-            maturity_band: m.score.map(maturity_band),
+            maturity_band,
             meta: Meta {
                 created_at: m.created_at,
                 updated_at: m.updated_at,

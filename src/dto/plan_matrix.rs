@@ -7,20 +7,21 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-/// Options and plan metadata of a matrix import. For CSV and XLSX bodies the metadata comes
-/// from here; for JSON bodies a value given here overrides the one in the body's `plan`.
+/// Options and plan metadata of a matrix import. A value given here overrides the one the file
+/// holds: for CSV and XLSX the title block, page headers and signature footer of the sheet
+/// (`CÓDIGO:`, `VERSIÓN:`, `FECHA DE APROBACIÓN:`, `Elaboró:`, `Aprobó:`), for JSON the body's `plan`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PlanImportQuery {
     /// `true`: check the file and report what would be created, writing nothing.
     pub dry_run: Option<bool>,
-    /// Plan code (required for CSV and XLSX).
+    /// Plan code (required when the file does not write it).
     #[param(example = "TI.PL03")]
     pub code: Option<String>,
     /// Plan version (default 1).
     pub version: Option<i32>,
-    /// Title (required for CSV and XLSX).
+    /// Title (required when the file does not write it).
     pub title: Option<String>,
     /// Policy the plan answers to (default `mspi`).
     pub policy_scope: Option<PolicyScope>,
@@ -142,8 +143,26 @@ pub struct PlanImportResponse {
     pub alternatives: u64,
     /// Actions created (or that would be).
     pub actions: u64,
+    /// Actions whose paragraph wrote no period (`Fecha: (DD/MM/YYYY al DD/MM/YYYY)`) and so
+    /// took the plan's implementation window (`start_date` to `end_date`).
+    pub actions_on_plan_window: Vec<ActionOnPlanWindow>,
     /// Row errors (empty when the import succeeded).
     pub errors: Vec<FieldError>,
+}
+
+/// An imported action that took the plan's implementation window as its period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActionOnPlanWindow {
+    /// Number the action got (or would get) in the plan.
+    #[schema(example = 5)]
+    pub number: i32,
+    /// Data row (from 1) where its category starts.
+    pub row: u64,
+    /// Its category.
+    #[schema(example = "Indicadores de resultado Componente TIC para Gobierno abierto")]
+    pub category: String,
+    /// Its title.
+    pub title: String,
 }
 
 /// File format of an export.

@@ -58,8 +58,8 @@ pub struct CategoryReport {
     pub target_score: Option<f64>,
     /// `target_score - score` (when both are known).
     pub gap: Option<f64>,
-    /// Maturity band of the score: 0 `nonexistent`, up to 20 `initial`, 40 `repeatable`,
-    /// 60 `effective`, 80 `managed`, above 80 `optimised`.
+    /// MSPI maturity level of the score, as on the category (the highest level whose threshold
+    /// it reaches: 0, 20, 40, 60, 80, 100); `null` for scores not from the MSPI self-assessment.
     pub maturity_band: Option<MaturityLevel>,
     /// Actions of the category.
     pub actions: u64,
@@ -102,7 +102,9 @@ pub struct FindingCoverage {
     pub still_open: u64,
 }
 
-/// The progress report of a plan.
+/// The progress report of a plan. An action superseded by a reformulation is judged through its
+/// successor (transitively): it is left out of the traffic lights, percentages and overdue list,
+/// where its successor counts instead; `actions_total` and `actions_by_status` still list it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlanReport {
     /// Plan id.
@@ -172,9 +174,9 @@ pub struct Dashboard {
     pub as_of: NaiveDate,
     /// Plans by status.
     pub plans_by_status: Vec<PlanStatusCount>,
-    /// Unfinished actions past their due date.
+    /// Unfinished actions past their due date (not counting actions superseded by a reformulation).
     pub actions_overdue: u64,
-    /// Unfinished actions due from today to 30 days ahead.
+    /// Unfinished actions due from today to 30 days ahead (not counting superseded ones).
     pub actions_due_in_30_days: u64,
     /// Findings by severity.
     pub findings_by_severity: Vec<SeverityCount>,

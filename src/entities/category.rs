@@ -1,6 +1,6 @@
 //! `category`: a scored line of a plan (e.g. `Indicadores de Proceso Logro: Transparencia`, 40)
 //! with its improvement alternatives and control references.
-use super::enums::{CategorySource, ControlFramework, IndicatorKind};
+use super::enums::{CategorySource, ControlFramework, IndicatorKind, MaturityLevel};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,3 +56,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Model {
+    /// The MSPI maturity level of the score, the one rule every response uses. Only a score
+    /// from the MSPI self-assessment has one: a FURAG index, an audit grade or another source
+    /// measures something else on 0–100, and labelling it with MSPI levels would mislead.
+    pub fn maturity_band(&self) -> Option<MaturityLevel> {
+        match self.source {
+            CategorySource::Mspi => self.score.map(MaturityLevel::of_mspi_score),
+            CategorySource::Furag | CategorySource::Audit | CategorySource::Other => None,
+        }
+    }
+}

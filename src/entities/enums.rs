@@ -272,6 +272,29 @@ labeled_enum! {
     }
 }
 
+impl MaturityLevel {
+    /// The level of a 0–100 score of the MSPI self-assessment: the highest level whose threshold
+    /// the score reaches (Inexistente 0, Inicial 20, Repetible 40, Efectivo 60, Gestionado 80,
+    /// Optimizado 100), so 19.99 is `nonexistent`, 50 `repeatable` and 75 `effective`.
+    ///
+    /// Source: MinTIC, *Instrumento de identificación de la línea base de seguridad* (the MSPI
+    /// self-assessment workbook), whose controls are rated on the 0/20/40/60/80/100 steps and
+    /// whose maturity tab names these six levels; the level names and thresholds follow the
+    /// project's design (`DESIGN.md`, "maturity scale") and its domain notes. The names were not
+    /// checked against a copy of the current published workbook.
+    pub fn of_mspi_score(score: f64) -> MaturityLevel {
+        const LEVELS: [(f64, MaturityLevel); 6] = [
+            (100.0, MaturityLevel::Optimised),
+            (80.0, MaturityLevel::Managed),
+            (60.0, MaturityLevel::Effective),
+            (40.0, MaturityLevel::Repeatable),
+            (20.0, MaturityLevel::Initial),
+            (0.0, MaturityLevel::Nonexistent),
+        ];
+        LEVELS.iter().find(|(threshold, _)| score >= *threshold).map_or(MaturityLevel::Nonexistent, |(_, l)| *l)
+    }
+}
+
 labeled_enum! {
     /// Where a category's score comes from.
     CategorySource {

@@ -47,16 +47,24 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
 /// Creates a `draft` plan from a TI.PL03 matrix (columns CATEGORÍAS, PUNTAJE, DISEÑO
 /// ALTERNATIVAS DE MEJORA, MEJORAS PARA IMPLEMENTAR, EVALUACIÓN DE LA EFICACIA): a CSV file
 /// (`,` or `;`, UTF-8 with or without BOM, or Windows-1252), an XLSX workbook (first sheet) or
-/// JSON shaped like the seed (`plan` + `rows`). Rows above the column headers and the signature
-/// block (`Elaboró`, `Aprobó`) are skipped, so an export imports again. For CSV and XLSX the plan
-/// metadata comes from the query (`code` and `title` required); for JSON from `plan`, which the
-/// query overrides. One category per distinct CATEGORÍAS value (empty continues the one above),
-/// in order, with its score, alternatives and effectiveness criterion (`NO APLICA` gives none).
-/// Each improvement becomes an action with defaults: type `improvement`, focus `maturity`, no
-/// unit, target quantity 1, period from `Fecha: (DD/MM/YYYY al DD/MM/YYYY)` or else the plan's
-/// `start_date`/`end_date`; `NO APLICA` creates no action. All or nothing: any row error answers
-/// 422 `import_rejected` with every row error and writes nothing. `dry_run=true` checks
-/// everything (including the code being free) and answers 200 without writing.
+/// JSON shaped like the seed (`plan` + `rows`). Sheets may be Word or PDF documents converted
+/// to Excel: the title block (entity, title, `CÓDIGO:`, `VERSIÓN:`, `FECHA DE APROBACIÓN:`,
+/// `Página 1 de 8`) and the signature footer (`Elaboró:` name, role, date; `Aprobó:` body and
+/// `Acta No. …`) fill the plan metadata, page headers and column headers repeated on every page
+/// are skipped, header variants (`DISEÑE ALTERNATIVAS DE MEJORA`) are recognised and HTML tags
+/// are removed; this service's own export reads back the same way. A value in the query
+/// overrides the file's (`code` and `title` are required from one of them); for JSON the body's
+/// `plan` holds the metadata. One category per distinct CATEGORÍAS value (empty continues the
+/// one above), in order, with its score (a continuation row may repeat it, not change it),
+/// alternatives and effectiveness criterion (`NO APLICA` gives none). Each improvement becomes
+/// an action with defaults: type `improvement`, focus `maturity`, no unit, target quantity 1.
+/// Its period is the `Fecha: (DD/MM/YYYY al DD/MM/YYYY)` written in its own paragraph (anywhere
+/// in it; it is removed from the text), or one written alone after it; an improvement without
+/// a period takes the plan's `start_date`/`end_date` and is listed in `actions_on_plan_window`.
+/// Without a window in the query or the file the plan spans the periods written. `NO APLICA`
+/// creates no action. All or nothing: any row error answers 422 `import_rejected` with every row
+/// error and writes nothing. `dry_run=true` checks everything (including the code being free)
+/// and answers 200 without writing.
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     request_body(description = "The matrix: CSV with a header row, an XLSX workbook, or JSON like the seed; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
@@ -114,9 +122,12 @@ pub async fn import_plan(
 
 /// Export a plan
 ///
-/// The plan as a file. `layout=ti-pl03` (default): the five TI.PL03 columns, one row per
-/// category, with a header block (entity, NIT, code, version, title, approval date and act) and
-/// a signature block (Elaboró, Aprobó with the act); importing it gives back the same plan.
+/// The plan as a file. `layout=ti-pl03` (default): the five TI.PL03 columns, one row per action
+/// (the first of a category holds its name, score, alternatives and criterion; the others are
+/// continuation rows), each improvement ending with its own `Fecha: (DD/MM/YYYY al DD/MM/YYYY)`,
+/// with a header block (entity, NIT, code, version, title, approval date and act, implementation
+/// period) and a signature block (Elaboró, Aprobó with the act); importing it, with no query
+/// parameters, gives back the same plan.
 /// `layout=sireci-f14-1`: the Contraloría SIRECI form F14.1 (16 columns, FILA to OBSERVACIONES;
 /// dates AAAA/MM/DD in CSV), one row per pair of a not-cancelled action and a comptroller finding
 /// it answers (actions tied only to other findings, or to none, are not on the form);

@@ -76,7 +76,9 @@ pub fn transition_allowed(from: FindingStatus, to: FindingStatus) -> bool {
 
 /// Whether a finding may be closed as `target`: it needs at least one linked action, and every
 /// linked action (not cancelled) must be `done` for `closed_compliant`, and also rated
-/// `effective` for `closed_effective`. 409 `invalid_transition` naming the pending actions.
+/// `effective` for `closed_effective`. A linked action that was reformulated is judged through
+/// the end of its reformulation chain (`reformulation::judged`). 409 `invalid_transition`
+/// naming the pending actions.
 pub async fn closing_allowed(
     conn: &impl ConnectionTrait,
     org: Uuid,
@@ -90,15 +92,16 @@ pub async fn closing_allowed(
         .into_tuple::<Uuid>()
         .all(conn)
         .await?;
-    let actions = if links.is_empty() {
+    let linked = if links.is_empty() {
         Vec::new()
     } else {
-        scoped::<action::Entity>(org)
-            .filter(action::Column::Id.is_in(links))
-            .filter(action::Column::Status.ne(ActionStatus::Cancelled))
-            .all(conn)
-            .await?
+        scoped::<action::Entity>(org).filter(action::Column::Id.is_in(links)).all(conn).await?
     };
+    let actions: Vec<action::Model> = super::reformulation::judged(conn, org, linked)
+        .await?
+        .into_iter()
+        .filter(|a| a.status != ActionStatus::Cancelled)
+        .collect();
     if actions.is_empty() {
         return Err(ApiError::conflict(
             ErrorCode::InvalidTransition,

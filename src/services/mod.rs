@@ -18,6 +18,7 @@ pub mod plan_actions;
 pub mod plan_lifecycle;
 pub mod plans;
 pub mod progress;
+pub mod reformulation;
 pub mod reports;
 pub mod service_accounts;
 pub mod sessions;

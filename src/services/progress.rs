@@ -70,10 +70,12 @@ fn pct(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| round2(part as f64 / whole as f64 * 100.0))
 }
 
-/// The plan roll-up over its actions that are not cancelled; all `None` when there are none.
+/// The plan roll-up over its actions that are neither cancelled nor superseded by a
+/// reformulation (the successor counts instead); all `None` when there are none.
 pub fn plan_figures(actions: &[(&action::Model, ActionFigures)]) -> PlanFigures {
+    let superseded = super::reformulation::superseded_among(&actions.iter().map(|(a, _)| *a).collect::<Vec<_>>());
     let live: Vec<&(&action::Model, ActionFigures)> =
-        actions.iter().filter(|(a, _)| a.status != ActionStatus::Cancelled).collect();
+        actions.iter().filter(|(a, _)| a.status != ActionStatus::Cancelled && !superseded.contains(&a.id)).collect();
     if live.is_empty() {
         return PlanFigures::default();
     }

@@ -1,14 +1,15 @@
 //! Progress reports: a plan's report and the organization's dashboard. Every figure is a SQL
 //! aggregate (GROUP BY / COUNT / SUM / AVG) that runs the same on PostgreSQL and SQLite; only
 //! the rows a report lists (categories, overdue actions, objectives) are read as rows.
+use super::reformulation;
 use super::tenancy::{find_in_org, scoped};
 use crate::dto::reports::{
     ActionStatusCount, CategoryReport, Dashboard, FindingCoverage, FindingStatusCount, ObjectiveServed,
     OldestOpenFinding, OverdueAction, PlanReport, PlanStatusCount, SeverityCount, TrafficLightCount,
 };
 use crate::entities::enums::{
-    ActionStatus, ComplianceResult, EffectivenessResult, FindingStatus, MaturityLevel, PlanStatus, ReviewStatus,
-    Severity, TrafficLight,
+    ActionStatus, ComplianceResult, EffectivenessResult, FindingStatus, PlanStatus, ReviewStatus, Severity,
+    TrafficLight,
 };
 use crate::entities::{action, action_objective, category, evidence, finding, objective, plan, plan_objective};
 use crate::error::ApiError;
@@ -30,18 +31,6 @@ fn round2(value: f64) -> f64 {
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
-}
-
-/// The maturity band of a 0–100 score.
-pub fn maturity_band(score: f64) -> MaturityLevel {
-    match score {
-        s if s <= 0.0 => MaturityLevel::Nonexistent,
-        s if s <= 20.0 => MaturityLevel::Initial,
-        s if s <= 40.0 => MaturityLevel::Repeatable,
-        s if s <= 60.0 => MaturityLevel::Effective,
-        s if s <= 80.0 => MaturityLevel::Managed,
-        _ => MaturityLevel::Optimised,
-    }
 }
 
 /// `?` placeholders in the backend's syntax (`$1`, `$2`, … on PostgreSQL).
@@ -81,7 +70,8 @@ struct Figures {
 // Progress of an action: accepted quantity over target, capped at 100; the plan's progress is
 // the mean over actions that are not cancelled (as in `progress::plan_figures`). The traffic
 // lights follow `progress::action_figures`: red open and past due, amber done late, grey open
-// and not yet due, green done on time (or without a completion date).
+// and not yet due, green done on time (or without a completion date). Actions superseded by a
+// reformulation are left out: their successors count for them (`reformulation`).
 const FIGURES_SQL: &str = r#"
 SELECT
   SUM(CASE WHEN a."status" <> ? THEN 1 ELSE 0 END) AS live,
@@ -128,8 +118,9 @@ async fn figures(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, today: N
     values.extend([today.into(), done()]);
     values.extend(open());
     values.extend([today.into(), done()]);
-    values.extend([ReviewStatus::Accepted.code().into(), org.into(), plan_id.into(), org.into()]);
-    let stmt = statement(conn.get_database_backend(), FIGURES_SQL, values);
+    values.extend([ReviewStatus::Accepted.code().into(), org.into(), plan_id.into(), org.into(), org.into()]);
+    let sql = format!("{FIGURES_SQL} AND {}", reformulation::NOT_SUPERSEDED_SQL);
+    let stmt = statement(conn.get_database_backend(), &sql, values);
     Figures::find_by_statement(stmt)
         .one(conn)
         .await?
@@ -203,7 +194,7 @@ pub async fn plan_report(
             id: c.id,
             position: c.position,
             gap: c.score.zip(c.target_score).map(|(s, t)| round2(t - s)),
-            maturity_band: c.score.map(maturity_band),
+            maturity_band: c.maturity_band(),
             actions: count(per_category.get(&Some(c.id)).copied().unwrap_or(0)),
             name: c.name,
             score: c.score,
@@ -231,6 +222,7 @@ pub async fn plan_report(
         .filter(of_plan.clone())
         .filter(action::Column::Status.is_in(OPEN_ACTIONS))
         .filter(action::Column::DueDate.lt(today))
+        .filter(reformulation::not_superseded(org))
         .order_by_asc(action::Column::DueDate)
         .order_by_asc(action::Column::Number)
         .limit(100)
@@ -318,7 +310,9 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
         .into_iter()
         .map(|(value, n)| PlanStatusCount { value, count: count(n) })
         .collect();
-    let open_actions = scoped::<action::Entity>(org).filter(action::Column::Status.is_in(OPEN_ACTIONS));
+    let open_actions = scoped::<action::Entity>(org)
+        .filter(action::Column::Status.is_in(OPEN_ACTIONS))
+        .filter(reformulation::not_superseded(org));
     let actions_overdue = open_actions.clone().filter(action::Column::DueDate.lt(today)).count(conn).await?;
     let in_30 = today + chrono::Duration::days(30);
     let actions_due_in_30_days = open_actions
@@ -385,16 +379,6 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scores_fall_in_maturity_bands() {
-        assert_eq!(maturity_band(0.0), MaturityLevel::Nonexistent);
-        assert_eq!(maturity_band(20.0), MaturityLevel::Initial);
-        assert_eq!(maturity_band(40.0), MaturityLevel::Repeatable);
-        assert_eq!(maturity_band(59.9), MaturityLevel::Effective);
-        assert_eq!(maturity_band(80.0), MaturityLevel::Managed);
-        assert_eq!(maturity_band(95.0), MaturityLevel::Optimised);
-    }
 
     #[test]
     fn postgres_placeholders_are_numbered() {

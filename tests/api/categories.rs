@@ -30,7 +30,7 @@ async fn categories_compute_their_gap_and_maturity_band() {
             &app,
             &token,
             &plan,
-            &json!({"name": "Índice", "source": "furag", "score": score, "target_score": target}),
+            &json!({"name": "Índice", "source": "mspi", "score": score, "target_score": target}),
         )
         .await;
         assert_eq!(c["gap"], gap, "{score}");
@@ -43,6 +43,57 @@ async fn categories_compute_their_gap_and_maturity_band() {
         add_category(&app, &token, &plan, &json!({"name": "Redondeo", "source": "audit", "score": 33.333})).await;
     assert_eq!(rounded["score"], 33.33);
     assert!(rounded["gap"].is_null());
+}
+
+#[tokio::test]
+async fn one_maturity_scale_the_category_and_the_report_agree_and_only_mspi_scores_get_a_level() {
+    let app = spawn_app().await;
+    let token = app.token_for(Role::Planner).await;
+    let plan = create_plan(&app, &token, &plan_body("ESCALA")).await;
+    // The MSPI instrument's levels: the highest threshold (0, 20, 40, 60, 80, 100) reached.
+    let mspi = [
+        (0.0, "nonexistent"),
+        (10.0, "nonexistent"),
+        (19.99, "nonexistent"),
+        (20.0, "initial"),
+        (39.99, "initial"),
+        (40.0, "repeatable"),
+        (50.0, "repeatable"),
+        (60.0, "effective"),
+        (75.0, "effective"),
+        (80.0, "managed"),
+        (99.99, "managed"),
+        (100.0, "optimised"),
+    ];
+    let mut expected = Vec::new();
+    for (score, band) in mspi {
+        let c = add_category(&app, &token, &plan, &json!({"name": "MSPI", "source": "mspi", "score": score})).await;
+        assert_eq!(c["maturity_band"], band, "{score}");
+        expected.push((c["id"].clone(), json!(band)));
+    }
+    // A FURAG index, an audit grade or another source is not on the MSPI scale: no level.
+    for source in ["furag", "audit", "other"] {
+        let c = add_category(&app, &token, &plan, &json!({"name": "Índice", "source": source, "score": 50})).await;
+        assert_eq!(c["maturity_band"], Value::Null, "{source}");
+        expected.push((c["id"].clone(), Value::Null));
+    }
+    let id = plan["id"].as_str().unwrap();
+    let report = json_of(app.get(&format!("/api/v1/plans/{id}/report"), &token).await, 200).await;
+    let listed = json_of(app.get(&format!("/api/v1/plans/{id}/categories?limit=500"), &token).await, 200).await;
+    let from_report: Vec<(Value, Value)> = report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["id"].clone(), c["maturity_band"].clone()))
+        .collect();
+    let from_list: Vec<(Value, Value)> =
+        listed["items"].as_array().unwrap().iter().map(|c| (c["id"].clone(), c["maturity_band"].clone())).collect();
+    assert_eq!(from_report, expected);
+    assert_eq!(from_list, expected);
+    // Changing the source to MSPI gives the level; back to FURAG takes it away.
+    let furag = add_category(&app, &token, &plan, &json!({"name": "Cambio", "source": "furag", "score": 75})).await;
+    let patched = json_of(app.patch(&path_of(&furag), &token, "\"v1\"", &json!({"source": "mspi"})).await, 200).await;
+    assert_eq!(patched["maturity_band"], "effective");
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod helpers;
 mod matrix;
 mod objectives;
 mod openapi_refs;
+mod plan_documents;
 mod plan_lifecycle;
 mod plan_lists;
 mod plan_matrix;

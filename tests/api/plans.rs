@@ -159,8 +159,8 @@ async fn the_cartago_seed_plan_and_every_category_fit() {
         }
     }
     assert_eq!(items[0]["score"], 40.0);
-    assert_eq!(items[0]["maturity_band"], "repeatable");
-    assert_eq!(items[18]["maturity_band"], "optimised");
+    // The seed's scores are FURAG indices, which carry no MSPI maturity level.
+    assert!(items.iter().all(|item| item["maturity_band"].is_null()));
     // The whole plan submits and is approved with the act it records.
     let plan = json_of(app.get(&format!("/api/v1/plans/{}", plan["id"].as_str().unwrap()), &token).await, 200).await;
     let submitted = json_of(transition(&app, &token, &plan, "submit", None).await, 200).await;

@@ -73,7 +73,8 @@ async fn a_plan_report_counts_statuses_lights_progress_and_findings() {
     assert_eq!((overdue[0]["title"].as_str(), overdue[0]["days_overdue"].as_i64()), (Some("Vencida"), Some(5)));
     assert_eq!(report["findings"], json!({"covered": 1, "still_open": 1}));
     let category = &report["categories"][0];
-    assert_eq!((category["score"].as_f64(), category["maturity_band"].as_str()), (Some(40.0), Some("repeatable")));
+    // A FURAG index carries no MSPI level.
+    assert_eq!((category["score"].as_f64(), category["maturity_band"].as_str()), (Some(40.0), None));
     assert_eq!(category["gap"], Value::Null);
 
     // The plan figures agree with the plan read.
@@ -110,13 +111,13 @@ async fn a_report_gives_gaps_bands_and_objectives_and_other_organizations_see_no
     let mut body = plan_body("GAP");
     body["objective_ids"] = json!([objective["id"]]);
     let plan = create_plan(&app, &planner, &body).await;
-    add_category(&app, &planner, &plan, &json!({"name": "Uno", "source": "furag", "score": 55, "target_score": 80}))
+    add_category(&app, &planner, &plan, &json!({"name": "Uno", "source": "mspi", "score": 65, "target_score": 80}))
         .await;
-    add_category(&app, &planner, &plan, &json!({"name": "Dos", "source": "furag", "score": 0})).await;
+    add_category(&app, &planner, &plan, &json!({"name": "Dos", "source": "mspi", "score": 0})).await;
     let id = plan["id"].as_str().unwrap();
     let report = json_of(app.get(&format!("/api/v1/plans/{id}/report"), &planner).await, 200).await;
     let cats = report["categories"].as_array().unwrap();
-    assert_eq!((cats[0]["gap"].as_f64(), cats[0]["maturity_band"].as_str()), (Some(25.0), Some("effective")));
+    assert_eq!((cats[0]["gap"].as_f64(), cats[0]["maturity_band"].as_str()), (Some(15.0), Some("effective")));
     assert_eq!(cats[1]["maturity_band"], "nonexistent");
     assert_eq!(report["actions_total"], 0);
     assert_eq!(report["progress_pct"], Value::Null);

@@ -100,6 +100,13 @@ pub(super) fn header_block(content: &PlanContent) -> Vec<(String, String)> {
         ("Título".into(), p.title.clone()),
         ("Fecha de aprobación".into(), date(p.approved_on)),
         ("Acta de aprobación".into(), p.approval_reference.clone().unwrap_or_default()),
+        (
+            "Periodo".into(),
+            match (p.start_date, p.end_date) {
+                (Some(s), Some(e)) => format!("{} al {}", date(Some(s)), date(Some(e))),
+                _ => String::new(),
+            },
+        ),
     ]
 }
 
@@ -121,15 +128,16 @@ fn signature_block(p: &plan::Model) -> Vec<(String, String)> {
 pub fn ti_pl03_sheet(content: &PlanContent) -> Sheet {
     let rows = matrix_categories(content)
         .iter()
-        .map(|c| {
-            let [name, _, alternatives, improvements, criterion] = ti_pl03::row_of(c);
-            vec![
-                Cell::text(name),
-                c.score.map_or(Cell::Empty, Cell::Number),
-                Cell::text(alternatives),
-                Cell::text(improvements),
-                Cell::text(criterion),
-            ]
+        .flat_map(|c| {
+            ti_pl03::rows_of(c).into_iter().enumerate().map(|(i, [name, _, alternatives, improvements, criterion])| {
+                vec![
+                    Cell::text(name),
+                    if i == 0 { c.score.map_or(Cell::Empty, Cell::Number) } else { Cell::Empty },
+                    Cell::text(alternatives),
+                    Cell::text(improvements),
+                    Cell::text(criterion),
+                ]
+            })
         })
         .collect();
     Sheet {
@@ -146,15 +154,14 @@ pub fn ti_pl03_document(content: &PlanContent) -> PlanMatrixDocument {
     let p = &content.plan;
     let rows = matrix_categories(content)
         .iter()
-        .map(|c| {
-            let [name, _, _, improvements, criterion] = ti_pl03::row_of(c);
-            Row {
+        .flat_map(|c| {
+            ti_pl03::rows_of(c).into_iter().enumerate().map(|(i, [name, _, _, improvements, criterion])| Row {
                 category: name,
-                score: c.score,
-                improvement_alternatives: c.improvement_alternatives.clone(),
+                score: if i == 0 { c.score } else { None },
+                improvement_alternatives: if i == 0 { c.improvement_alternatives.clone() } else { vec![] },
                 improvements_to_implement: ti_pl03::paragraphs(&improvements),
                 effectiveness_evaluation: Some(criterion).filter(|c| !c.is_empty()),
-            }
+            })
         })
         .collect();
     PlanMatrixDocument {

@@ -1,10 +1,13 @@
 //! Imports a TI.PL03 matrix (CSV, XLSX or JSON) as a draft plan with its categories and
 //! actions, through the plan, category and action services (same checks, same audit events).
 //! The caller's transaction holds everything; a dry run is rolled back by the caller.
+use super::document::{self, DocumentMetadata};
 use super::ti_pl03::{self, MatrixCategory, Row, RowError};
 use crate::dto::actions::CreateActionRequest;
 use crate::dto::categories::CreateCategoryRequest;
-use crate::dto::plan_matrix::{PlanImportQuery, PlanImportResponse, PlanMatrixDocument};
+use crate::dto::plan_matrix::{
+    ActionOnPlanWindow, MatrixPlanMetadata, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
+};
 use crate::dto::plans::CreatePlanRequest;
 use crate::entities::enums::{ActionFocus, ActionType, CategorySource, PolicyScope};
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -67,21 +70,6 @@ fn rejected(errors: Vec<FieldError>) -> ApiError {
     )
 }
 
-/// Keeps the table of a sheet: from the row whose cells name the TI.PL03 columns to the
-/// signature block (`Elaboró`, `Aprobó`, …), so an export reads back as it was written.
-fn table_of(records: Vec<Vec<String>>) -> Vec<Vec<String>> {
-    let is_header = |r: &Vec<String>| {
-        let cols: Vec<usize> = r.iter().filter_map(|c| ti_pl03::column_of(c)).collect();
-        cols.contains(&0) && cols.len() >= 2
-    };
-    let start = records.iter().position(is_header).unwrap_or(0);
-    let footer = |r: &Vec<String>| {
-        let first = crate::entities::enums::fold(r.first().map(String::as_str).unwrap_or(""));
-        ["elaboro", "aprobo", "reviso", "firma"].iter().any(|p| first.starts_with(p))
-    };
-    records.into_iter().skip(start).take_while(|r| !footer(r)).collect()
-}
-
 fn csv_records(body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = match std::str::from_utf8(body) {
@@ -121,6 +109,24 @@ fn xlsx_records(body: &[u8], limits: &Limits) -> Result<Vec<Vec<String>>, ApiErr
     Ok(rows.iter().map(|r| r.iter().map(cell_text).collect()).collect())
 }
 
+/// What the title block, page headers and footer of a sheet say, as the JSON shape's metadata.
+fn sheet_metadata(m: DocumentMetadata) -> MatrixPlanMetadata {
+    MatrixPlanMetadata {
+        code: m.code,
+        version: m.version,
+        title: m.title,
+        approval_reference: m.approval_reference,
+        approved_by: m.approved_by,
+        approved_on: m.approved_on,
+        prepared_by: m.prepared_by,
+        prepared_by_role: m.prepared_by_role,
+        prepared_on: m.prepared_on,
+        start_date: m.window.map(|w| w.0),
+        end_date: m.window.map(|w| w.1),
+        ..Default::default()
+    }
+}
+
 fn pick<T>(query: Option<T>, body: Option<T>) -> Option<T> {
     query.or(body)
 }
@@ -132,9 +138,10 @@ pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery, limits: &Li
     let (rows, meta): (Vec<Row>, _) = match format {
         MatrixFormat::Csv | MatrixFormat::Xlsx => {
             let records = if format == MatrixFormat::Csv { csv_records(body)? } else { xlsx_records(body, limits)? };
-            let (rows, e) = ti_pl03::rows_from_records(table_of(records));
+            let doc = document::read(records);
+            let (rows, e) = ti_pl03::rows_from_records(doc.table);
             errors.extend(e);
-            (rows, Default::default())
+            (rows, sheet_metadata(doc.metadata))
         }
         MatrixFormat::Json => {
             let doc: PlanMatrixDocument = serde_json::from_slice(body).map_err(|e| {
@@ -161,7 +168,7 @@ pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery, limits: &Li
         }
     };
     let window = meta.implementation_window;
-    let plan = CreatePlanRequest {
+    let mut plan = CreatePlanRequest {
         code: pick(q.code.clone(), meta.code).unwrap_or_default(),
         version: pick(q.version, meta.version),
         title: pick(q.title.clone(), meta.title).unwrap_or_default(),
@@ -185,16 +192,31 @@ pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery, limits: &Li
     };
     let mut missing = Vec::new();
     if plan.code.trim().is_empty() {
-        missing.push(FieldError::new("code", "required", "give the plan code (query `code`)"));
+        missing.push(FieldError::new(
+            "code",
+            "required",
+            "give the plan code (query `code` or `CÓDIGO:` in the sheet)",
+        ));
     }
     if plan.title.trim().is_empty() {
-        missing.push(FieldError::new("title", "required", "give the plan title (query `title`)"));
+        missing.push(FieldError::new(
+            "title",
+            "required",
+            "give the plan title (query `title` or a title above the table)",
+        ));
     }
     if !missing.is_empty() {
         return Err(ApiError::validation(missing));
     }
     let (cats, e) = ti_pl03::categories(&rows);
     errors.extend(e);
+    if plan.start_date.is_none() && plan.end_date.is_none() {
+        // Without a window in the query or the file, the plan spans the periods its actions write.
+        let periods: Vec<(NaiveDate, NaiveDate)> =
+            cats.iter().flat_map(|c| &c.actions).filter_map(|a| a.start_date.zip(a.due_date)).collect();
+        plan.start_date = periods.iter().map(|p| p.0).min();
+        plan.end_date = periods.iter().map(|p| p.1).max();
+    }
     for c in &cats {
         if c.actions.iter().any(|a| a.start_date.is_none()) && (plan.start_date.is_none() || plan.end_date.is_none()) {
             errors.push(RowError {
@@ -228,6 +250,7 @@ pub async fn write(
     let (window_start, window_end) = (parsed.plan.start_date, parsed.plan.end_date);
     let plan = plans::create(conn, actor, org, parsed.plan).await?;
     let (mut n_actions, mut n_alternatives) = (0u64, 0u64);
+    let mut on_window = Vec::new();
     for (i, c) in parsed.categories.iter().enumerate() {
         n_alternatives += c.improvement_alternatives.len() as u64;
         let created = categories::create(
@@ -253,8 +276,16 @@ pub async fn write(
             let (Some(start), Some(due)) = (a.start_date.or(window_start), a.due_date.or(window_end)) else {
                 continue;
             };
-            actions::create(conn, actor, org, plan.id, action_request(a, created.id, start, due)).await?;
+            let action = actions::create(conn, actor, org, plan.id, action_request(a, created.id, start, due)).await?;
             n_actions += 1;
+            if a.start_date.is_none() || a.due_date.is_none() {
+                on_window.push(ActionOnPlanWindow {
+                    number: action.number,
+                    row: c.row as u64,
+                    category: c.name.clone(),
+                    title: a.title.clone(),
+                });
+            }
         }
     }
     let result = PlanImportResponse {
@@ -267,6 +298,7 @@ pub async fn write(
         categories: parsed.categories.len() as u64,
         alternatives: n_alternatives,
         actions: n_actions,
+        actions_on_plan_window: on_window,
         errors: vec![],
     };
     // One event names the file behind the plan, besides the events of each created row.

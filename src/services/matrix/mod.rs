@@ -1,5 +1,6 @@
 //! Plan matrices as entities keep them today: the TI.PL03 table (categories, scores,
 //! improvement alternatives, improvements with their period, effectiveness criterion).
+pub mod document;
 pub mod export;
 pub mod import;
 pub mod sheet;

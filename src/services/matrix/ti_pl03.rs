@@ -2,6 +2,7 @@
 //! MEJORAS PARA IMPLEMENTAR, EVALUACIÓN DE LA EFICACIA), one or more rows per category. Rows
 //! with an empty or repeated category continue the category above. This module turns rows into
 //! categories with their actions, and back; it knows nothing of the database.
+use crate::dto::lenient::parse_date;
 use crate::entities::enums::fold;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -15,17 +16,26 @@ pub const HEADERS: [&str; 5] = [
     "EVALUACIÓN DE LA EFICACIA DE LAS ACCIONES IMPLEMENTADAS",
 ];
 
-/// Which column a header names (matched without case or accents, by its leading words).
+/// Which column a header names (matched without case or accents, by its leading words; the
+/// wordings converted documents use, such as `DISEÑE ALTERNATIVAS DE MEJORA`, included).
 pub fn column_of(header: &str) -> Option<usize> {
     let h = fold(header);
-    let prefixes: [&[&str]; 5] = [
-        &["categoria", "category"],
-        &["puntaje", "score"],
-        &["diseno alternativas", "alternativas", "improvement alternatives"],
-        &["mejoras para implementar", "improvements", "acciones"],
-        &["evaluacion de la eficacia", "eficacia", "effectiveness"],
-    ];
-    prefixes.iter().position(|options| options.iter().any(|p| h.starts_with(p)))
+    let starts = |options: &[&str]| options.iter().any(|p| h.starts_with(p));
+    if starts(&["categoria", "category"]) {
+        Some(0)
+    } else if starts(&["puntaje", "puntuacion", "calificacion", "score"]) {
+        Some(1)
+    } else if starts(&["alternativas", "improvement alternatives"])
+        || (h.starts_with("disen") && h.contains("alternativas"))
+    {
+        Some(2)
+    } else if starts(&["mejoras para implementar", "mejoras a implementar", "improvements", "acciones"]) {
+        Some(3)
+    } else if starts(&["evaluacion de la eficacia", "evaluacion de eficacia", "eficacia", "effectiveness"]) {
+        Some(4)
+    } else {
+        None
+    }
 }
 
 /// One row of the matrix as read (cells split into lines).
@@ -109,30 +119,82 @@ pub fn parse_score(cell: &str) -> Result<Option<f64>, String> {
     }
 }
 
-fn parse_dmy(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%d/%m/%Y")
-        .ok()
-        .or_else(|| NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok())
+type Period = (NaiveDate, NaiveDate);
+
+/// Words that open a period (`Fecha: (01/08/2024 al 31/12/2027)`, `Plazo: …`).
+const PERIOD_WORDS: [&str; 4] = ["fecha", "plazo", "periodo", "período"];
+
+/// `text` without the leading `word`, compared without case.
+fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
+    let mut chars = text.char_indices();
+    for w in word.chars() {
+        let (_, c) = chars.next()?;
+        if !c.to_lowercase().eq(w.to_lowercase()) {
+            return None;
+        }
+    }
+    let rest = chars.next().map_or(text.len(), |(i, _)| i);
+    Some(&text[rest..])
 }
 
-/// Reads a period line such as `Fecha: (01/08/2024 al 31/12/2027)`; `None` when the line is not one.
-pub fn parse_period(line: &str) -> Option<Result<(NaiveDate, NaiveDate), String>> {
-    let folded = fold(line);
-    if !(folded.starts_with("fecha") || folded.starts_with("plazo") || folded.starts_with("periodo")) {
-        return None;
-    }
-    let inner: String = line.chars().skip_while(|c| *c != '(').skip(1).take_while(|c| *c != ')').collect();
-    let inner =
-        if inner.is_empty() { line.split_once(':').map(|(_, r)| r.to_string()).unwrap_or_default() } else { inner };
-    let parts: Vec<&str> = inner.split(" al ").flat_map(|p| p.split(" - ")).collect();
-    let (Some(a), Some(b)) = (parts.first(), parts.get(1)) else {
-        return Some(Err(format!("{line:?}: expected 'Fecha: (DD/MM/YYYY al DD/MM/YYYY)'")));
+fn read_period(inner: &str, written: &str) -> Result<Period, String> {
+    let inner = inner.trim();
+    let Some((a, b)) = inner.split_once(" al ").or_else(|| inner.split_once(" - ")) else {
+        return Err(format!("{written:?}: expected 'Fecha: (DD/MM/YYYY al DD/MM/YYYY)'"));
     };
-    match (parse_dmy(a), parse_dmy(b)) {
-        (Some(start), Some(end)) if start <= end => Some(Ok((start, end))),
-        (Some(_), Some(_)) => Some(Err(format!("{line:?}: the period ends before it starts"))),
-        _ => Some(Err(format!("{line:?}: dates must be DD/MM/YYYY"))),
+    match (parse_date(a.trim()), parse_date(b.trim())) {
+        (Some(start), Some(end)) if start <= end => Ok((start, end)),
+        (Some(_), Some(_)) => Err(format!("{written:?}: the period ends before it starts")),
+        _ => Err(format!("{written:?}: dates must be DD/MM/YYYY")),
     }
+}
+
+/// Finds a period anywhere in a paragraph (`… de los datos. Fecha: (01/08/2024 al 31/12/2027)`)
+/// and returns the paragraph without it, with the period read; `None` when there is none. A
+/// period word counts only when a `:` or `(` follows it, so prose such as `las fechas de
+/// publicación` is left alone.
+pub fn take_period(line: &str) -> Option<(String, Result<Period, String>)> {
+    for (start, _) in line.char_indices() {
+        if line[..start].chars().next_back().is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        let Some(after) = PERIOD_WORDS.iter().find_map(|w| strip_word(&line[start..], w)) else { continue };
+        let trimmed = after.trim_start();
+        let body_at = line.len() - trimmed.len();
+        let (inner, end) = if let Some(rest) = trimmed.strip_prefix(':') {
+            let rest_trimmed = rest.trim_start();
+            let at = line.len() - rest_trimmed.len();
+            match rest_trimmed.strip_prefix('(') {
+                Some(p) => match p.find(')') {
+                    Some(close) => (&p[..close], at + 1 + close + 1),
+                    None => (p, line.len()),
+                },
+                None => (rest_trimmed, line.len()),
+            }
+        } else if let Some(p) = trimmed.strip_prefix('(') {
+            match p.find(')') {
+                Some(close) => (&p[..close], body_at + 1 + close + 1),
+                None => (p, line.len()),
+            }
+        } else {
+            continue;
+        };
+        let written = line[start..end].trim();
+        let (before, after) = (line[..start].trim_end(), line[end..].trim_start());
+        let rest = if before.is_empty() || after.is_empty() {
+            format!("{before}{after}")
+        } else {
+            format!("{before} {after}")
+        };
+        return Some((rest.trim().to_string(), read_period(inner, written)));
+    }
+    None
+}
+
+/// Reads a paragraph that is only a period, such as `Fecha: (01/08/2024 al 31/12/2027)`;
+/// `None` when the line is not one.
+pub fn parse_period(line: &str) -> Option<Result<Period, String>> {
+    take_period(line).filter(|(rest, _)| rest.is_empty()).map(|(_, p)| p)
 }
 
 fn is_not_applicable(text: &str) -> bool {
@@ -161,37 +223,56 @@ fn title_of(text: &str) -> String {
     }
 }
 
-/// Groups improvement paragraphs into actions: a numbered paragraph starts an action, as does
-/// an unnumbered one unless it is a label (`Descripción:`) or follows a line ending in `:`.
-fn actions_of(lines: &[String], period: Option<(NaiveDate, NaiveDate)>) -> Vec<MatrixAction> {
-    let any_numbered = lines.iter().any(|l| starts_numbered(l));
-    let mut groups: Vec<Vec<String>> = Vec::new();
-    for line in lines {
-        let continues = match groups.last().and_then(|g| g.last()) {
-            None => false,
-            Some(_) if any_numbered => !starts_numbered(line),
-            Some(prev) => is_label(line) || prev.ends_with(':'),
-        };
-        if continues {
-            if let Some(group) = groups.last_mut() {
-                group.push(line.clone());
+/// A paragraph of MEJORAS PARA IMPLEMENTAR, with the period written in it, or a paragraph that
+/// is only a period.
+enum Item {
+    Text(String, Option<Period>),
+    Marker(Period),
+}
+
+/// An action being assembled: its paragraphs and its period.
+type Group = (Vec<String>, Option<Period>);
+
+/// Groups the paragraphs of one cell into actions, appending them to `groups` (the actions of
+/// the category so far). A numbered paragraph starts an action, as does an unnumbered one unless
+/// it is a label (`Descripción:`) or follows a line ending in `:`. A period written in a
+/// paragraph belongs to that paragraph's action and closes it; a paragraph that is only a
+/// period closes the action above and dates every earlier action of the category still
+/// without one.
+fn group_cell(items: Vec<Item>, groups: &mut Vec<Group>) {
+    let any_numbered = items.iter().any(|i| matches!(i, Item::Text(t, _) if starts_numbered(t)));
+    let mut open = false;
+    for item in items {
+        match item {
+            Item::Marker(period) => {
+                groups.iter_mut().filter(|g| g.1.is_none()).for_each(|g| g.1 = Some(period));
+                open = false;
             }
-        } else {
-            groups.push(vec![line.clone()]);
+            Item::Text(text, period) => {
+                let continues = open
+                    && match groups.last().and_then(|g| g.0.last()) {
+                        None => false,
+                        Some(_) if any_numbered => !starts_numbered(&text),
+                        Some(prev) => is_label(&text) || prev.ends_with(':'),
+                    };
+                match groups.last_mut() {
+                    Some(group) if continues => {
+                        group.0.push(text);
+                        group.1 = group.1.or(period);
+                    }
+                    _ => groups.push((vec![text], period)),
+                }
+                open = period.is_none();
+            }
         }
     }
-    groups
-        .into_iter()
-        .map(|g| {
-            let description = g.join("\n");
-            MatrixAction {
-                title: title_of(&description),
-                description,
-                start_date: period.map(|p| p.0),
-                due_date: period.map(|p| p.1),
-            }
-        })
-        .collect()
+}
+
+/// How many actions these paragraphs make on their own.
+fn actions_in(lines: &[String]) -> usize {
+    let mut groups = Vec::new();
+    group_cell(lines.iter().map(|l| Item::Text(l.clone(), None)).collect(), &mut groups);
+    groups.len()
 }
 
 /// Turns rows into categories. Errors name the data row (from 1) and field.
@@ -200,7 +281,7 @@ pub fn categories(rows: &[Row]) -> (Vec<MatrixCategory>, Vec<RowError>) {
         name: String,
         score: Option<f64>,
         alternatives: Vec<String>,
-        improvements: Vec<String>,
+        improvements: Vec<(usize, Vec<String>)>,
         criterion: Option<String>,
         row: usize,
     }
@@ -230,13 +311,25 @@ pub fn categories(rows: &[Row]) -> (Vec<MatrixCategory>, Vec<RowError>) {
             });
         }
         let Some(acc) = accs.last_mut() else { continue };
-        if acc.score.is_none() {
-            acc.score = r.score;
+        match (acc.score, r.score) {
+            (Some(known), Some(written)) if (known - written).abs() > 1e-9 => errors.push(RowError {
+                row,
+                field: "score".into(),
+                code: "conflicting_score".into(),
+                message: format!(
+                    "{:?} has the score {known} (row {}); a continuation row may repeat it or leave it empty, not write {written}",
+                    acc.name, acc.row
+                ),
+            }),
+            (None, Some(written)) => acc.score = Some(written),
+            _ => {}
         }
         acc.alternatives
             .extend(r.improvement_alternatives.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
-        acc.improvements
-            .extend(r.improvements_to_implement.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()));
+        acc.improvements.push((
+            row,
+            r.improvements_to_implement.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        ));
         if let Some(c) =
             r.effectiveness_evaluation.as_deref().map(str::trim).filter(|c| !c.is_empty() && !is_not_applicable(c))
         {
@@ -245,23 +338,44 @@ pub fn categories(rows: &[Row]) -> (Vec<MatrixCategory>, Vec<RowError>) {
     }
     let mut out = Vec::new();
     for acc in accs {
-        let mut period = None;
-        let mut lines = Vec::new();
-        for line in &acc.improvements {
-            match parse_period(line) {
-                Some(Ok(p)) => period = Some(p),
-                Some(Err(message)) => errors.push(RowError {
-                    row: acc.row,
-                    field: "improvements_to_implement".into(),
-                    code: "invalid_period".into(),
-                    message,
-                }),
-                None if is_not_applicable(line) => {}
-                None => lines.push(line.clone()),
+        let mut groups: Vec<Group> = Vec::new();
+        for (row, lines) in &acc.improvements {
+            let mut items = Vec::new();
+            for line in lines {
+                match take_period(line) {
+                    None if is_not_applicable(line) => {}
+                    None => items.push(Item::Text(line.clone(), None)),
+                    Some((rest, Ok(p))) if rest.is_empty() => items.push(Item::Marker(p)),
+                    Some((rest, Ok(p))) => items.push(Item::Text(rest, Some(p))),
+                    Some((rest, Err(message))) => {
+                        errors.push(RowError {
+                            row: *row,
+                            field: "improvements_to_implement".into(),
+                            code: "invalid_period".into(),
+                            message,
+                        });
+                        if !rest.is_empty() {
+                            items.push(Item::Text(rest, None));
+                        }
+                    }
+                }
             }
+            group_cell(items, &mut groups);
         }
+        let actions = groups
+            .into_iter()
+            .map(|(lines, period)| {
+                let description = lines.join("\n");
+                MatrixAction {
+                    title: title_of(&description),
+                    description,
+                    start_date: period.map(|p| p.0),
+                    due_date: period.map(|p| p.1),
+                }
+            })
+            .collect();
         out.push(MatrixCategory {
-            actions: actions_of(&lines, period),
+            actions,
             name: acc.name,
             score: acc.score,
             improvement_alternatives: acc.alternatives,
@@ -272,24 +386,46 @@ pub fn categories(rows: &[Row]) -> (Vec<MatrixCategory>, Vec<RowError>) {
     (out, errors)
 }
 
-/// The rows that export a category: one row per category, paragraphs joined by new lines, the
-/// period written back as `Fecha: (DD/MM/YYYY al DD/MM/YYYY)`.
-pub fn row_of(category: &MatrixCategory) -> [String; 5] {
-    let mut improvements: Vec<String> = category.actions.iter().map(|a| a.description.clone()).collect();
-    if improvements.is_empty() {
-        improvements.push("NO APLICA".into());
-    } else if let Some(a) = category.actions.iter().find(|a| a.start_date.is_some() && a.due_date.is_some()) {
-        if let (Some(s), Some(d)) = (a.start_date, a.due_date) {
-            improvements.push(format!("Fecha: ({} al {})", s.format("%d/%m/%Y"), d.format("%d/%m/%Y")));
-        }
+/// The text of an action in MEJORAS PARA IMPLEMENTAR, written so that it reads back as this one
+/// action with its own period: its paragraphs (joined into one when, alone, they would read as
+/// several actions), the last one ending in `Fecha: (DD/MM/YYYY al DD/MM/YYYY)`, which dates
+/// that action only.
+fn improvement_text(action: &MatrixAction) -> String {
+    let lines = paragraphs(&action.description);
+    let text = if actions_in(&lines) > 1 { lines.join(" ") } else { lines.join("\n") };
+    match (action.start_date, action.due_date) {
+        (Some(s), Some(d)) => format!("{text} Fecha: ({} al {})", s.format("%d/%m/%Y"), d.format("%d/%m/%Y")),
+        _ => text,
     }
-    [
-        category.name.clone(),
-        category.score.map(|s| if s.fract() == 0.0 { format!("{s:.0}") } else { s.to_string() }).unwrap_or_default(),
-        category.improvement_alternatives.join("\n"),
-        improvements.join("\n"),
-        category.effectiveness_criterion.clone().unwrap_or_default(),
-    ]
+}
+
+/// The rows that export a category: the first holds the name, score, alternatives, criterion and
+/// the first action; each further action takes a continuation row (empty category), so every
+/// action keeps its own period. A category without actions says `NO APLICA`.
+pub fn rows_of(category: &MatrixCategory) -> Vec<[String; 5]> {
+    let mut texts: Vec<String> = category.actions.iter().map(improvement_text).collect();
+    if texts.is_empty() {
+        texts.push("NO APLICA".into());
+    }
+    texts
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            if i > 0 {
+                return [String::new(), String::new(), String::new(), text, String::new()];
+            }
+            [
+                category.name.clone(),
+                category
+                    .score
+                    .map(|s| if s.fract() == 0.0 { format!("{s:.0}") } else { s.to_string() })
+                    .unwrap_or_default(),
+                category.improvement_alternatives.join("\n"),
+                text,
+                category.effectiveness_criterion.clone().unwrap_or_default(),
+            ]
+        })
+        .collect()
 }
 
 /// Reads CSV rows (header first) into [`Row`]s; unknown columns are errors naming the header.
@@ -318,10 +454,8 @@ pub fn rows_from_records(records: Vec<Vec<String>>) -> (Vec<Row>, Vec<RowError>)
         return (vec![], errors);
     }
     let mut rows = Vec::new();
-    for (i, record) in it.enumerate() {
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
+    // Data rows are counted from 1, blank lines left out, as `categories` counts them.
+    for (i, record) in it.filter(|r| !r.iter().all(|c| c.trim().is_empty())).enumerate() {
         let mut row = Row::default();
         for (cell, column) in record.iter().zip(&columns) {
             match column {
@@ -388,7 +522,7 @@ mod tests {
     fn exported_rows_read_back_to_the_same_categories() {
         let (cats, _) = categories(&fixture_rows());
         let mut records = vec![HEADERS.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-        records.extend(cats.iter().map(|c| row_of(c).to_vec()));
+        records.extend(cats.iter().flat_map(rows_of).map(|r| r.to_vec()));
         let (rows, errors) = rows_from_records(records);
         assert!(errors.is_empty(), "{errors:?}");
         let (again, errors) = categories(&rows);
@@ -425,6 +559,12 @@ mod tests {
         assert!(parse_period("Fecha: (31/12/2027 al 01/08/2024)").unwrap().is_err());
         assert!(parse_period("Fecha: pronto").unwrap().is_err());
         assert!(parse_period("Implementar controles").is_none());
+        let (rest, period) = take_period("Actualizar los datos. Fecha: (01/08/2024 al 31/12/2027)").unwrap();
+        assert_eq!(rest, "Actualizar los datos.");
+        assert_eq!(period.unwrap().0, NaiveDate::from_ymd_opt(2024, 8, 1).unwrap());
+        let (rest, _) = take_period("Plazo (01/02/2025 - 30/06/2025) para el portal").unwrap();
+        assert_eq!(rest, "para el portal");
+        assert!(take_period("Publicar las fechas de actualización de los datos").is_none());
         assert_eq!(parse_score(" 40% ").unwrap(), Some(40.0));
         assert_eq!(parse_score("").unwrap(), None);
         assert!(parse_score("140").is_err());
