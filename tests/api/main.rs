@@ -11,6 +11,7 @@ mod evidence_files;
 mod faults;
 mod finding_imports;
 mod findings;
+mod hardening;
 mod helpers;
 mod matrix;
 mod objectives;
