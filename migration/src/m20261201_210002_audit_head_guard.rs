@@ -1,5 +1,6 @@
-//! The audit chain head is protected like the events: it can only move forward one event at a
-//! time (`seq` + 1, same organization) and can be neither deleted nor truncated. Deleting the
+//! The audit chain head is protected like the events: it can only move forward (a larger `seq`,
+//! same organization; bulk writers append several events at once) and can be neither deleted
+//! nor truncated. Deleting the
 //! newest events then leaves a head that points past the last event, which verification reports
 //! as `truncated`; removing the head too requires switching the triggers off (see README).
 use crate::common::is_postgres;
@@ -17,7 +18,7 @@ impl MigrationTrait for Migration {
                 "CREATE FUNCTION audit_chain_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$ \
                  BEGIN \
                    IF TG_OP = 'UPDATE' THEN \
-                     IF NEW.organization_id = OLD.organization_id AND NEW.seq = OLD.seq + 1 THEN \
+                     IF NEW.organization_id = OLD.organization_id AND NEW.seq > OLD.seq THEN \
                        RETURN NEW; \
                      END IF; \
                    END IF; \
@@ -34,7 +35,7 @@ impl MigrationTrait for Migration {
                 "CREATE TRIGGER audit_chain_head_no_delete BEFORE DELETE ON audit_chain_head \
                  BEGIN SELECT RAISE(ABORT, 'audit_chain_head only moves forward'); END; \
                  CREATE TRIGGER audit_chain_head_forward_only BEFORE UPDATE ON audit_chain_head \
-                 WHEN NEW.organization_id IS NOT OLD.organization_id OR NEW.seq <> OLD.seq + 1 \
+                 WHEN NEW.organization_id IS NOT OLD.organization_id OR NEW.seq <= OLD.seq \
                  BEGIN SELECT RAISE(ABORT, 'audit_chain_head only moves forward'); END;",
             )
             .await?;

@@ -3,6 +3,7 @@
 use crate::helpers::*;
 use mejora::entities::audit_event;
 use mejora::services::audit::PLATFORM_ORG;
+use mejora::startup::Application;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
 
@@ -59,4 +60,24 @@ async fn a_burst_on_unknown_accounts_is_throttled_the_same_way() {
     assert_eq!((unauthorized, limited), (5, 15));
     // A correct sign-in of another account from the same address is not affected.
     json_of(app.login(ADMIN_EMAIL, PASSWORD).await, 200).await;
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_database_share_one_allowance() {
+    let app = spawn_app_with(&[("MEJORA_LOGIN_MAX_FAILURES", "5"), ("MEJORA_LOGIN_WINDOW", "600")]).await;
+    let replica = Application::build(app.config.clone()).await.expect("build replica");
+    let second = TestApp {
+        address: format!("http://127.0.0.1:{}", replica.port()),
+        client: app.client.clone(),
+        db: app.db.clone(),
+        config: app.config.clone(),
+        org_id: app.org_id,
+        admin_id: app.admin_id,
+        admin_token: app.admin_token.clone(),
+        backend: app.backend,
+    };
+    tokio::spawn(replica.run_until_stopped());
+    let (a, b) = tokio::join!(burst(&app, ADMIN_EMAIL, 20), burst(&second, ADMIN_EMAIL, 20));
+    assert_eq!(a.0 + b.0, 5, "{a:?} {b:?}");
+    assert_eq!(a.1 + b.1, 35);
 }
