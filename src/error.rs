@@ -47,6 +47,8 @@ error_codes! {
     InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token", "The refresh token is invalid, expired or revoked", "El token de actualización es inválido, expiró o fue revocado"),
     Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Your roles do not allow this operation", "Sus roles no permiten esta operación"),
     SegregationOfDuties => (StatusCode::FORBIDDEN, "segregation_of_duties", "Segregation of duties forbids this operation", "La segregación de funciones impide esta operación"),
+    OperatorAccountProtected => (StatusCode::FORBIDDEN, "operator_account_protected", "Only the platform operator changes the operator account", "Solo el operador de la plataforma modifica la cuenta del operador"),
+    OwnPrivilegesLocked => (StatusCode::FORBIDDEN, "own_privileges_locked", "Nobody changes their own roles or active flag; another administrator must", "Nadie cambia sus propios roles ni su estado activo; debe hacerlo otro administrador"),
     NotFound => (StatusCode::NOT_FOUND, "not_found", "The resource does not exist", "El recurso no existe"),
     RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found", "No such endpoint", "No existe ese punto de acceso"),
     MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this endpoint", "Método no permitido en este punto de acceso"),
@@ -287,57 +289,161 @@ impl ResponseError for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        use sea_orm::{DbErr, SqlErr};
-        match err.sql_err() {
-            Some(SqlErr::UniqueConstraintViolation(_)) => {
-                return ApiError::new(ErrorCode::AlreadyExists)
-                    .detail("Another record already uses that unique key", "Otro registro ya usa esa clave única")
-            }
-            Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
-                return ApiError::new(ErrorCode::Conflict).detail(
-                    "A referenced record does not exist or is still referenced",
-                    "Un registro referenciado no existe o aún está referenciado",
-                )
-            }
-            _ => {}
-        }
-        match &err {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => ApiError {
-                source: Some(anyhow::anyhow!(err.to_string())),
-                ..ApiError::new(ErrorCode::ServiceUnavailable).retry_after(5)
-            },
-            DbErr::RecordNotFound(_) => ApiError::not_found(),
-            _ if is_connection_failure(&err) => ApiError {
-                source: Some(anyhow::anyhow!(err.to_string())),
-                ..ApiError::new(ErrorCode::ServiceUnavailable).retry_after(5)
-            },
-            _ => ApiError::internal(anyhow::anyhow!(err.to_string())),
+        let unavailable = |err: &sea_orm::DbErr| ApiError {
+            source: Some(anyhow::anyhow!(err.to_string())),
+            ..ApiError::new(ErrorCode::ServiceUnavailable).retry_after(5)
+        };
+        match classify(&err) {
+            DbFailure::UniqueViolation => ApiError::new(ErrorCode::AlreadyExists)
+                .detail("Another record already uses that unique key", "Otro registro ya usa esa clave única"),
+            DbFailure::ForeignKeyViolation => ApiError::new(ErrorCode::Conflict).detail(
+                "A referenced record does not exist or is still referenced",
+                "Un registro referenciado no existe o aún está referenciado",
+            ),
+            DbFailure::NotFound => ApiError::not_found(),
+            DbFailure::Unavailable => unavailable(&err),
+            DbFailure::Other => ApiError::internal(anyhow::anyhow!(err.to_string())),
         }
     }
 }
 
-/// Lost connections surface as generic query errors; recognise them so clients get 503, not 500.
-fn is_connection_failure(err: &sea_orm::DbErr) -> bool {
-    let text = err.to_string();
-    [
-        "connection refused",
-        "Connection refused",
-        "connection reset",
-        "broken pipe",
-        "Broken pipe",
-        "terminating connection",
-        "pool timed out",
-        "PoolTimedOut",
-        "error communicating with database",
-        "the database system is shutting down",
-        "the database system is starting up",
-        "unexpected end of file",
-        "connection closed",
-        "Io(",
-    ]
-    .iter()
-    .any(|needle| text.contains(needle))
+/// What a database failure means to a client. Decided from the driver's error kind, the
+/// PostgreSQL SQLSTATE and the SQLite result code, never from message text: servers translate
+/// their messages (`lc_messages = 'es_CO.UTF-8'`), codes stay put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFailure {
+    /// Unique or primary key violation: 409 `already_exists`.
+    UniqueViolation,
+    /// Foreign key violation: 409 `conflict`.
+    ForeignKeyViolation,
+    /// The database cannot answer now (connection lost, shutting down, busy, out of
+    /// resources, serialization failure): 503 with `Retry-After`.
+    Unavailable,
+    /// A row the operation needed is gone: 404.
+    NotFound,
+    /// Anything else: 500, cause logged.
+    Other,
+}
+
+/// The database product that produced a coded error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbProduct {
+    /// PostgreSQL: five-character SQLSTATE codes.
+    Postgres,
+    /// SQLite: numeric (extended) result codes.
+    Sqlite,
+}
+
+/// Classifies a sea-orm error (see [`DbFailure`]).
+pub fn classify(err: &sea_orm::DbErr) -> DbFailure {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DbFailure::Unavailable,
+        DbErr::RecordNotFound(_) => DbFailure::NotFound,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => classify_sqlx(e),
+        _ => DbFailure::Other,
+    }
+}
+
+/// Classifies a driver error by its kind and code.
+pub fn classify_sqlx(err: &sea_orm::sqlx::Error) -> DbFailure {
+    use sea_orm::sqlx::error::ErrorKind;
+    use sea_orm::sqlx::Error;
+    match err {
+        Error::Database(db) => match db.kind() {
+            ErrorKind::UniqueViolation => DbFailure::UniqueViolation,
+            ErrorKind::ForeignKeyViolation => DbFailure::ForeignKeyViolation,
+            _ => {
+                let product = if db.try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>().is_some() {
+                    DbProduct::Sqlite
+                } else {
+                    DbProduct::Postgres
+                };
+                db.code().map_or(DbFailure::Other, |code| classify_code(product, &code))
+            }
+        },
+        Error::Io(_)
+        | Error::Tls(_)
+        | Error::Protocol(_)
+        | Error::PoolTimedOut
+        | Error::PoolClosed
+        | Error::WorkerCrashed
+        | Error::BeginFailed => DbFailure::Unavailable,
+        Error::RowNotFound => DbFailure::NotFound,
+        _ => DbFailure::Other,
+    }
+}
+
+/// Classifies a database error code. PostgreSQL: class 23 constraint codes; class 08
+/// (connection exception), class 53 (insufficient resources), 57P01–57P03 (shutdown, crash,
+/// cannot connect now), 40001 and 40P01 (serialization failure, deadlock: retry) are
+/// transient. SQLite: the primary code (low byte of the extended code) 19 with extended
+/// 2067/1555 (unique, primary key) and 787 (foreign key); BUSY 5, LOCKED 6, IOERR 10, FULL 13
+/// and CANTOPEN 14 are transient.
+pub fn classify_code(product: DbProduct, code: &str) -> DbFailure {
+    match product {
+        DbProduct::Postgres => match code {
+            "23505" => DbFailure::UniqueViolation,
+            "23503" => DbFailure::ForeignKeyViolation,
+            "57P01" | "57P02" | "57P03" | "40001" | "40P01" => DbFailure::Unavailable,
+            c if c.starts_with("08") || c.starts_with("53") => DbFailure::Unavailable,
+            _ => DbFailure::Other,
+        },
+        DbProduct::Sqlite => match code.parse::<i32>() {
+            Ok(2067 | 1555) => DbFailure::UniqueViolation,
+            Ok(787) => DbFailure::ForeignKeyViolation,
+            Ok(n) if matches!(n & 0xff, 5 | 6 | 10 | 13 | 14) => DbFailure::Unavailable,
+            _ => DbFailure::Other,
+        },
+    }
 }
 
 /// Result alias used by services and handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_codes_are_classified_whatever_the_message_language() {
+        use DbProduct::Postgres;
+        assert_eq!(classify_code(Postgres, "23505"), DbFailure::UniqueViolation);
+        assert_eq!(classify_code(Postgres, "23503"), DbFailure::ForeignKeyViolation);
+        for transient in ["08006", "08001", "57P01", "57P03", "53300", "40001", "40P01"] {
+            assert_eq!(classify_code(Postgres, transient), DbFailure::Unavailable, "{transient}");
+        }
+        for other in ["22001", "42P01", "23514", "XX000"] {
+            assert_eq!(classify_code(Postgres, other), DbFailure::Other, "{other}");
+        }
+    }
+
+    #[test]
+    fn sqlite_extended_codes_are_classified() {
+        use DbProduct::Sqlite;
+        assert_eq!(classify_code(Sqlite, "2067"), DbFailure::UniqueViolation);
+        assert_eq!(classify_code(Sqlite, "1555"), DbFailure::UniqueViolation);
+        assert_eq!(classify_code(Sqlite, "787"), DbFailure::ForeignKeyViolation);
+        // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED, SQLITE_IOERR_READ, SQLITE_CANTOPEN.
+        for transient in ["5", "517", "6", "266", "14"] {
+            assert_eq!(classify_code(Sqlite, transient), DbFailure::Unavailable, "{transient}");
+        }
+        // SQLITE_CONSTRAINT_CHECK and SQLITE_ERROR are not retryable.
+        assert_eq!(classify_code(Sqlite, "275"), DbFailure::Other);
+        assert_eq!(classify_code(Sqlite, "1"), DbFailure::Other);
+    }
+
+    #[test]
+    fn driver_error_kinds_without_codes_are_classified() {
+        use sea_orm::sqlx::Error;
+        let io = Error::Io(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "conexión reiniciada"));
+        assert_eq!(classify_sqlx(&io), DbFailure::Unavailable);
+        assert_eq!(classify_sqlx(&Error::PoolTimedOut), DbFailure::Unavailable);
+        assert_eq!(classify_sqlx(&Error::PoolClosed), DbFailure::Unavailable);
+        assert_eq!(classify_sqlx(&Error::ColumnNotFound("x".into())), DbFailure::Other);
+        let wrapped = sea_orm::DbErr::Query(sea_orm::RuntimeErr::SqlxError(std::sync::Arc::new(Error::PoolTimedOut)));
+        assert_eq!(classify(&wrapped), DbFailure::Unavailable);
+        // Message text plays no part: an English "connection refused" inside a generic error is not an outage.
+        assert_eq!(classify(&sea_orm::DbErr::Custom("connection refused".into())), DbFailure::Other);
+    }
+}

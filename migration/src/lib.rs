@@ -8,6 +8,8 @@ mod m20261123_000003_findings;
 mod m20261123_000004_actions_evidence;
 mod m20261123_000005_finding_links;
 mod m20261123_000006_partial_plan_index;
+mod m20261201_210001_login_throttle;
+mod m20261201_210002_audit_head_guard;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_actions_evidence::Migration),
             Box::new(m20261123_000005_finding_links::Migration),
             Box::new(m20261123_000006_partial_plan_index::Migration),
+            Box::new(m20261201_210001_login_throttle::Migration),
+            Box::new(m20261201_210002_audit_head_guard::Migration),
         ]
     }
 }

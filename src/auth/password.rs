@@ -85,13 +85,23 @@ pub fn check_policy(password: &str, email: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// At most this many argon2 computations run at once in a process (one per CPU): each takes
+/// about 19 MiB, so a burst of sign-ins queues here instead of exhausting memory.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS
+        .get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)))
+}
+
 /// [`hash`] on the blocking thread pool, so a slow hash does not stall the request loop.
 pub async fn hash_blocking(secret: String) -> anyhow::Result<String> {
+    let _permit = hashing_permits().acquire().await?;
     tokio::task::spawn_blocking(move || hash(&secret)).await?
 }
 
 /// [`verify`] on the blocking thread pool.
 pub async fn verify_blocking(secret: String, phc: String) -> bool {
+    let Ok(_permit) = hashing_permits().acquire().await else { return false };
     tokio::task::spawn_blocking(move || verify(&secret, &phc)).await.unwrap_or(false)
 }
 

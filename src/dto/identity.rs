@@ -280,8 +280,10 @@ pub struct ServiceAccountWithSecret {
     /// The account.
     #[serde(flatten)]
     pub account: ServiceAccountResponse,
-    /// Client secret. It is stored hashed and cannot be shown again.
-    pub client_secret: String,
+    /// Client secret. It is stored hashed and cannot be shown again: `null` in a replay of the
+    /// creating request (same `Idempotency-Key`), which then carries `Secret-Omitted: client_secret`.
+    #[schema(nullable)]
+    pub client_secret: Option<String>,
 }
 
 /// A new service account.
@@ -407,6 +409,19 @@ pub struct UserListQuery {
     pub limit: Option<u64>,
     /// Cursor from the previous page.
     pub cursor: Option<String>,
+}
+
+/// A receipt of an earlier verification (its `head`), to prove the chain still extends it.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// Sequence number of a head kept from an earlier verification (`head.seq`).
+    #[param(minimum = 1, example = 1234)]
+    pub anchor_seq: Option<i64>,
+    /// Hash of that head (`head.hash`), 64 lowercase hexadecimal characters.
+    #[param(pattern = "^[0-9a-f]{64}$")]
+    pub anchor_hash: Option<String>,
 }
 
 /// Filters of the audit-event list.

@@ -2,6 +2,9 @@
 //! the same transaction as its write; a retry with the same key and the same request gets that
 //! reply again (and no second row), the same key with another request gets 422.
 //!
+//! Secrets shown once (a service account's client secret) are never stored: the stored reply
+//! holds `null` in their place, and a replay names the withheld fields in `Secret-Omitted`.
+//!
 //! The placeholder row is inserted before the write, so on PostgreSQL a concurrent request
 //! with the same key waits on its unique index until the first one commits or rolls back.
 use crate::auth::Principal;
@@ -22,6 +25,8 @@ use std::future::{ready, Ready};
 
 const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// Names the body fields of a replayed reply whose secret value was shown only the first time.
+pub const SECRET_OMITTED: HeaderName = HeaderName::from_static("secret-omitted");
 const PENDING: i16 = 0;
 
 /// The `Idempotency-Key` header (1–255 visible ASCII characters), when sent.
@@ -60,6 +65,8 @@ pub struct Reply {
     pub etag: Option<String>,
     /// JSON body.
     pub body: serde_json::Value,
+    /// Top-level body fields holding a secret: sent in this reply, never stored for replays.
+    pub secrets: Vec<String>,
 }
 
 impl Reply {
@@ -70,19 +77,52 @@ impl Reply {
             location: Some(location),
             etag: Some(super::etag::etag(version)),
             body: serde_json::to_value(body).map_err(ApiError::internal)?,
+            secrets: Vec::new(),
         })
+    }
+
+    /// `200 OK` with the written row's `ETag`.
+    pub fn ok(version: i32, body: &impl Serialize) -> Result<Self, ApiError> {
+        Ok(Reply { etag: Some(super::etag::etag(version)), ..Self::with_status(StatusCode::OK, body)? })
     }
 
     /// A reply with a status and a body, no headers.
     pub fn with_status(status: StatusCode, body: &impl Serialize) -> Result<Self, ApiError> {
-        Ok(Reply { status, location: None, etag: None, body: serde_json::to_value(body).map_err(ApiError::internal)? })
+        Ok(Reply {
+            status,
+            location: None,
+            etag: None,
+            body: serde_json::to_value(body).map_err(ApiError::internal)?,
+            secrets: Vec::new(),
+        })
     }
 
-    fn headers(&self) -> serde_json::Value {
-        serde_json::json!({ "location": self.location, "etag": self.etag })
+    /// Marks a top-level body field as a secret shown once: a replay answers it as `null`.
+    pub fn secret(mut self, field: &str) -> Self {
+        self.secrets.push(field.to_string());
+        self
     }
 
-    /// The HTTP response; `replayed` adds `Idempotent-Replayed: true`.
+    /// The body and headers as stored for replays: every field marked secret, and any top-level
+    /// field named like a secret as a safety net, replaced by `null` and named in the headers.
+    fn stored(&self) -> (serde_json::Value, serde_json::Value) {
+        let mut body = self.body.clone();
+        let mut omitted: Vec<String> = Vec::new();
+        if let Some(map) = body.as_object_mut() {
+            for (name, value) in map.iter_mut() {
+                let secret = self.secrets.contains(name) || SECRET_FIELDS.contains(&name.as_str());
+                if secret && !value.is_null() {
+                    *value = serde_json::Value::Null;
+                    omitted.push(name.clone());
+                }
+            }
+        }
+        let headers = serde_json::json!({ "location": self.location, "etag": self.etag, "secret_omitted": omitted });
+        (body, headers)
+    }
+
+    /// The HTTP response; `replayed` adds `Idempotent-Replayed: true` (and `Secret-Omitted`
+    /// naming the fields withheld from this replay).
     pub fn into_response(self, replayed: bool) -> HttpResponse {
         let mut builder = HttpResponse::build(self.status);
         if let Some(location) = &self.location {
@@ -93,6 +133,11 @@ impl Reply {
         }
         if replayed {
             builder.insert_header((REPLAYED, HeaderValue::from_static("true")));
+            if !self.secrets.is_empty() {
+                if let Ok(value) = HeaderValue::from_str(&self.secrets.join(", ")) {
+                    builder.insert_header((SECRET_OMITTED, value));
+                }
+            }
         }
         builder.json(self.body)
     }
@@ -168,14 +213,23 @@ pub fn replay(existing: idempotency_record::Model, hash: &str) -> Result<HttpRes
     }
     let headers = existing.headers.unwrap_or_default();
     let text = |name: &str| headers.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    let secrets = headers
+        .get("secret_omitted")
+        .and_then(|v| v.as_array())
+        .map(|names| names.iter().filter_map(|n| n.as_str()).map(str::to_string).collect())
+        .unwrap_or_default();
     let reply = Reply {
         status: StatusCode::from_u16(u16::try_from(existing.status).unwrap_or(200)).unwrap_or(StatusCode::OK),
         location: text("location"),
         etag: text("etag"),
         body: existing.body.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default(),
+        secrets,
     };
     Ok(reply.into_response(true))
 }
+
+/// Field names that are never stored in a reply, whether or not the handler marked them.
+const SECRET_FIELDS: &[&str] = &["client_secret", "password", "refresh_token", "access_token"];
 
 /// Stores the reply of a [`Claim::Fresh`] request (and its fingerprint) in its transaction.
 pub async fn remember(
@@ -185,14 +239,15 @@ pub async fn remember(
     hash: &str,
     reply: &Reply,
 ) -> Result<(), ApiError> {
+    let (body, headers) = reply.stored();
     let stored = idempotency_record::ActiveModel {
         organization_id: Set(principal.organization_id),
         principal_id: Set(principal.id),
         key: Set(key.to_string()),
         request_hash: Set(hash.to_string()),
         status: Set(i16::try_from(reply.status.as_u16()).unwrap_or(200)),
-        headers: Set(Some(reply.headers())),
-        body: Set(Some(serde_json::to_vec(&reply.body).map_err(ApiError::internal)?)),
+        headers: Set(Some(headers)),
+        body: Set(Some(serde_json::to_vec(&body).map_err(ApiError::internal)?)),
         ..Default::default()
     };
     idempotency_record::Entity::update(stored).exec(txn).await?;

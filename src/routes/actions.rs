@@ -7,7 +7,7 @@ use crate::dto::actions::{
 };
 use crate::entities::{action, plan};
 use crate::error::{ApiError, Problem};
-use crate::http::etag::{etag, ok_tagged, IfMatch};
+use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
 use crate::http::Json;
@@ -15,7 +15,6 @@ use crate::services::audit::Actor;
 use crate::services::tenancy::find_in_org;
 use crate::services::{action_evaluation, action_queries, actions};
 use crate::startup::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -201,12 +200,7 @@ pub async fn evaluate_action(
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("evaluate_action", id, version, &body), async |txn| {
         let rated = action_evaluation::evaluate(txn, &actor, auth.organization_id, id, version, body.clone()).await?;
-        Ok(Reply {
-            status: StatusCode::OK,
-            location: None,
-            etag: Some(etag(rated.meta.version)),
-            body: serde_json::to_value(&rated).map_err(ApiError::internal)?,
-        })
+        Reply::ok(rated.meta.version, &rated)
     })
     .await
 }

@@ -1,9 +1,9 @@
 //! The audit trail (administrators and auditors).
 use crate::auth::{AuditReader, Auth};
-use crate::dto::identity::{AuditEventResponse, AuditListQuery};
-use crate::error::ApiError;
+use crate::dto::identity::{AuditEventResponse, AuditListQuery, VerifyQuery};
+use crate::error::{ApiError, Problem};
 use crate::http::pagination::Page;
-use crate::services::audit::{self, Verification};
+use crate::services::audit::{self, ChainHead, Verification};
 use crate::startup::AppState;
 use actix_web::{get, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -26,14 +26,37 @@ pub async fn list_audit_events(
 
 /// Verify the audit chain
 ///
-/// Recomputes every event's hash and link in the caller's organization and reports the first
-/// event that does not match (edited, deleted or reordered behind the service's back).
-#[utoipa::path(tag = "audit", security(("bearer" = [])), responses(
+/// Recomputes every event's hash and link in the caller's organization, in one database
+/// snapshot, and reports the first event that does not match (edited, deleted or reordered
+/// behind the service's back) or newest events that are missing. The reply's `head` is a
+/// receipt: keep it outside the database (minutes of the control committee, a ticket) and pass
+/// it back as `anchor_seq`/`anchor_hash`; the check then also proves that the chain still
+/// contains that event unchanged, which holds even against someone who controls the database.
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(VerifyQuery), responses(
     (status = 200, description = "Verification result", body = Verification),
+    (status = 422, description = "Only one of `anchor_seq` and `anchor_hash` was given", body = Problem),
 ))]
 #[get("/audit-events/verify")]
-pub async fn verify_audit_chain(auth: Auth<AuditReader>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(audit::verify(&state.db, auth.organization_id).await?))
+pub async fn verify_audit_chain(
+    auth: Auth<AuditReader>,
+    state: web::Data<AppState>,
+    query: web::Query<VerifyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let anchor = match (query.anchor_seq, query.anchor_hash) {
+        (None, None) => None,
+        (Some(seq), Some(hash)) if seq >= 1 && hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Some(ChainHead { seq, hash: hash.to_ascii_lowercase() })
+        }
+        _ => {
+            return Err(ApiError::field(
+                "anchor_seq",
+                "invalid_anchor",
+                "give both anchor_seq (from 1) and anchor_hash (64 hexadecimal characters)",
+            ))
+        }
+    };
+    Ok(HttpResponse::Ok().json(audit::verify(&state.db, auth.organization_id, anchor).await?))
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

@@ -5,7 +5,7 @@ use crate::dto::evidence::{
 };
 use crate::entities::{action, evidence as evidence_entity};
 use crate::error::{ApiError, Problem};
-use crate::http::etag::{etag, ok_tagged, IfMatch};
+use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
 use crate::http::Json;
@@ -13,7 +13,6 @@ use crate::services::audit::Actor;
 use crate::services::tenancy::find_in_org;
 use crate::services::{evidence, files};
 use crate::startup::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -204,12 +203,7 @@ pub async fn review_evidence(
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("review_evidence", id, version, &body), async |txn| {
         let reviewed = evidence::review(txn, &actor, auth.organization_id, id, version, body.clone()).await?;
-        Ok(Reply {
-            status: StatusCode::OK,
-            location: None,
-            etag: Some(etag(reviewed.meta.version)),
-            body: serde_json::to_value(&reviewed).map_err(ApiError::internal)?,
-        })
+        Reply::ok(reviewed.meta.version, &reviewed)
     })
     .await
 }

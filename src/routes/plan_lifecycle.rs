@@ -4,13 +4,12 @@ use crate::auth::{Auth, PlanWriter};
 use crate::dto::plan_lifecycle::{ApprovePlanRequest, CancelPlanRequest, CreatePlanVersionRequest};
 use crate::dto::plans::PlanResponse;
 use crate::error::{ApiError, Problem};
-use crate::http::etag::{etag, IfMatch};
+use crate::http::etag::IfMatch;
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::plan_lifecycle::{self, Transition};
 use crate::startup::AppState;
-use actix_web::http::StatusCode;
 use actix_web::{post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -29,12 +28,7 @@ async fn run(
     let fingerprint = (transition.operation(), id, version, format!("{transition:?}"));
     idempotency::write(&state.db, &auth, &key, &fingerprint, async |txn| {
         let plan = plan_lifecycle::apply(txn, &actor, auth.organization_id, id, version, transition.clone()).await?;
-        Ok(Reply {
-            status: StatusCode::OK,
-            location: None,
-            etag: Some(etag(plan.row_version)),
-            body: serde_json::to_value(&plan).map_err(ApiError::internal)?,
-        })
+        Reply::ok(plan.row_version, &plan)
     })
     .await
 }

@@ -20,11 +20,13 @@ use uuid::Uuid;
 
 /// Create a service account
 ///
-/// For an institutional system. The reply holds the client secret; it is never shown again.
+/// For an institutional system. The reply holds the client secret; it is never shown again,
+/// not even to a retry with the same `Idempotency-Key` (that replay has `client_secret: null`
+/// and the header `Secret-Omitted: client_secret`; rotate the secret if the first reply was lost).
 #[utoipa::path(tag = "service-accounts", security(("bearer" = [])), request_body = CreateServiceAccountRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     responses(
-        (status = 201, description = "Created, with its secret", body = ServiceAccountWithSecret, headers(("Location" = String, description = "URL of the account"), ("ETag" = String, description = "Version"))),
+        (status = 201, description = "Created, with its secret. A replay of the same request (same `Idempotency-Key`) answers `client_secret: null` with `Idempotent-Replayed: true` and `Secret-Omitted: client_secret`: the secret is never stored, so rotate it if the first reply was lost", body = ServiceAccountWithSecret, headers(("Location" = String, description = "URL of the account"), ("ETag" = String, description = "Version"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"), ("Secret-Omitted" = Option<String>, description = "On a replay, the body fields whose secret value was shown only in the first reply (`client_secret`)"))),
         (status = 422, description = "Invalid fields", body = Problem),
     ))]
 #[post("/service-accounts")]
@@ -40,7 +42,8 @@ pub async fn create_service_account(
         let (account, secret) = service_accounts::create(txn, &actor, auth.organization_id, body.clone()).await?;
         let location = format!("/api/v1/service-accounts/{}", account.id);
         let version = account.version;
-        Reply::created(location, version, &ServiceAccountWithSecret { account: account.into(), client_secret: secret })
+        let body = ServiceAccountWithSecret { account: account.into(), client_secret: Some(secret) };
+        Ok(Reply::created(location, version, &body)?.secret("client_secret"))
     })
     .await
 }
@@ -80,6 +83,7 @@ pub async fn get_service_account(
     params(("id" = Uuid, Path, description = "Service account id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
     responses(
         (status = 200, description = "Updated", body = ServiceAccountResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 403, description = "Not an administrator (`forbidden`), or an account changing its own roles or active flag (`own_privileges_locked`)", body = Problem),
         (status = 404, description = "No such account in your organization", body = Problem),
         (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
@@ -126,7 +130,7 @@ pub async fn rotate_secret(
     let (account, secret) =
         service_accounts::rotate_secret(&txn, &Actor::from(&auth.principal), auth.organization_id, *id).await?;
     txn.commit().await?;
-    Ok(ok_tagged(account.version, &ServiceAccountWithSecret { account: account.into(), client_secret: secret }))
+    Ok(ok_tagged(account.version, &ServiceAccountWithSecret { account: account.into(), client_secret: Some(secret) }))
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

@@ -79,12 +79,14 @@ pub async fn get_user(
 ///
 /// Changes name, roles, unit or active flag. Deactivating a user revokes their refresh tokens
 /// and their access tokens stop working at once on this replica (within 5 s on others).
+/// Nobody changes their own roles or active flag (another administrator must), and only the
+/// platform operator changes the operator's account.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
     params(("id" = Uuid, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
     responses(
         (status = 200, description = "Updated", body = UserResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 403, description = "Not an administrator (`forbidden`), the platform operator's account changed by someone else (`operator_account_protected`), or your own roles or active flag (`own_privileges_locked`)", body = Problem),
         (status = 404, description = "No such user in your organization", body = Problem),
-        (status = 409, description = "Would lock the administrator out", body = Problem),
         (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
         (status = 428, description = "If-Match missing", body = Problem),
@@ -110,10 +112,12 @@ pub async fn update_user(
 /// Reset a user's password
 ///
 /// Sets a new password chosen by the administrator and revokes the user's refresh tokens.
+/// The platform operator's password is reset only by the operator.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = ResetPasswordRequest,
     params(("id" = Uuid, Path, description = "User id")),
     responses(
         (status = 204, description = "Password replaced"),
+        (status = 403, description = "Not an administrator (`forbidden`), or the platform operator's account reset by someone else (`operator_account_protected`)", body = Problem),
         (status = 404, description = "No such user in your organization", body = Problem),
         (status = 422, description = "Weak password", body = Problem),
     ))]

@@ -15,12 +15,20 @@ use uuid::Uuid;
 /// Plan states in which actions are rated.
 const RATED_IN: &[PlanStatus] = &[PlanStatus::Approved, PlanStatus::InProgress, PlanStatus::Closed];
 
-/// 403 `segregation_of_duties` when `actor` is responsible for the action.
-pub fn ensure_not_responsible(actor: &Actor, a: &action::Model) -> Result<(), ApiError> {
-    if actor.id.is_some() && actor.id == a.responsible_id {
+/// 403 `segregation_of_duties` when `actor` is or ever was responsible for the action: moving
+/// the responsibility away for a moment does not make someone independent of their own work.
+pub async fn ensure_not_responsible(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    a: &action::Model,
+) -> Result<(), ApiError> {
+    let Some(me) = actor.id else { return Ok(()) };
+    let was = a.responsible_id == Some(me)
+        || audit::ever_held(conn, a.organization_id, "action", a.id, "responsible_id", me).await?;
+    if was {
         return Err(ApiError::new(ErrorCode::SegregationOfDuties).detail(
-            "You are responsible for this action and cannot rate or review it",
-            "Usted es responsable de esta acción y no puede calificarla ni revisarla",
+            "You are or were responsible for this action and cannot rate it or review its evidence",
+            "Usted es o fue responsable de esta acción y no puede calificarla ni revisar sus evidencias",
         ));
     }
     Ok(())
@@ -45,7 +53,7 @@ pub async fn evaluate(
         c.push("compliance", "not_done", "an action is met only once it is done");
     }
     c.finish()?;
-    ensure_not_responsible(actor, &current)?;
+    ensure_not_responsible(conn, actor, &current).await?;
     if current.version != expected_version {
         return Err(ApiError::new(ErrorCode::PreconditionFailed));
     }

@@ -10,7 +10,8 @@ use crate::error::ApiError;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    AccessMode, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -200,6 +201,58 @@ pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, entry: Entry) ->
     Ok(())
 }
 
+/// Whether `actor` wrote any event on a resource other than the operations in `except`: the
+/// trail remembers every hand that changed a record, not only the last one.
+pub async fn changed_by(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    resource_type: &str,
+    resource_id: Uuid,
+    actor: Uuid,
+    except: &[&str],
+) -> Result<bool, DbErr> {
+    let found = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(org))
+        .filter(audit_event::Column::ResourceType.eq(resource_type))
+        .filter(audit_event::Column::ResourceId.eq(resource_id.to_string()))
+        .filter(audit_event::Column::ActorId.eq(actor))
+        .filter(audit_event::Column::Operation.is_not_in(except.iter().copied()))
+        .select_only()
+        .column(audit_event::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Whether field `field` of a resource ever held `value`, before or after any recorded change.
+/// Every change records the state before it, so the first value is known even when the
+/// resource's creation was recorded by a bulk event.
+pub async fn ever_held(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    resource_type: &str,
+    resource_id: Uuid,
+    field: &str,
+    value: Uuid,
+) -> Result<bool, DbErr> {
+    let states: Vec<(Option<Value>, Option<Value>)> = audit_event::Entity::find()
+        .filter(audit_event::Column::OrganizationId.eq(org))
+        .filter(audit_event::Column::ResourceType.eq(resource_type))
+        .filter(audit_event::Column::ResourceId.eq(resource_id.to_string()))
+        .select_only()
+        .column(audit_event::Column::Before)
+        .column(audit_event::Column::After)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let wanted = value.to_string();
+    let holds = |state: &Option<Value>| {
+        state.as_ref().and_then(|s| s.get(field)).and_then(Value::as_str).is_some_and(|v| v == wanted)
+    };
+    Ok(states.iter().any(|(before, after)| holds(before) || holds(after)))
+}
+
 /// The first event whose chain link does not hold.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BrokenLink {
@@ -207,8 +260,22 @@ pub struct BrokenLink {
     pub id: Option<Uuid>,
     /// Sequence number where the chain breaks.
     pub seq: i64,
-    /// What is wrong: `hash_mismatch`, `prev_hash_mismatch`, `sequence_gap` or `truncated`.
+    /// What is wrong: `hash_mismatch`, `prev_hash_mismatch`, `sequence_gap`, `truncated` (the
+    /// newest events are gone: the head, or the anchor given, points past the last event),
+    /// `head_missing` (events exist but the head row is gone) or `anchor_mismatch` (the event at
+    /// the anchor's position is not the one the receipt names).
     pub reason: String,
+}
+
+/// The newest event of a chain: keep it as a receipt and pass it back as an anchor later.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChainHead {
+    /// Sequence number of the newest event.
+    #[schema(example = 1234)]
+    pub seq: i64,
+    /// Its hash.
+    #[schema(example = "9f2c0b6f5c2a4e8d1b3a7c9e0f1d2b4a6c8e0a2b4d6f8a0c2e4f6a8b0d2f4a6c")]
+    pub hash: String,
 }
 
 /// Result of checking an organization's chain.
@@ -220,10 +287,31 @@ pub struct Verification {
     pub checked: u64,
     /// The first broken event, if any.
     pub first_broken: Option<BrokenLink>,
+    /// The newest event checked (`null` for an empty chain): a receipt to keep outside the
+    /// database and pass back as `anchor_seq`/`anchor_hash`.
+    pub head: Option<ChainHead>,
 }
 
-/// Recomputes the chain of `org` from the first event, in pages of 1000.
-pub async fn verify(conn: &impl ConnectionTrait, org: Uuid) -> Result<Verification, ApiError> {
+/// Verifies the chain of `org` in one snapshot (a read-only repeatable-read transaction on
+/// PostgreSQL, one transaction on SQLite), so concurrent appends cannot look like a break.
+pub async fn verify(db: &DatabaseConnection, org: Uuid, anchor: Option<ChainHead>) -> Result<Verification, ApiError> {
+    let txn = if db.get_database_backend() == DbBackend::Postgres {
+        db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+    } else {
+        db.begin().await?
+    };
+    let result = verify_in(&txn, org, anchor).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+/// Recomputes the chain of `org` from the first event, in pages of 1000, then checks that the
+/// head row (and the anchor, when given) points at the last event found.
+async fn verify_in(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    anchor: Option<ChainHead>,
+) -> Result<Verification, ApiError> {
     let mut checked = 0u64;
     let mut expected_seq = 1i64;
     let mut prev_hash = String::new();
@@ -231,6 +319,7 @@ pub async fn verify(conn: &impl ConnectionTrait, org: Uuid) -> Result<Verificati
         intact: false,
         checked,
         first_broken: Some(BrokenLink { id, seq, reason: reason.to_string() }),
+        head: None,
     };
     loop {
         let batch = audit_event::Entity::find()
@@ -254,17 +343,26 @@ pub async fn verify(conn: &impl ConnectionTrait, org: Uuid) -> Result<Verificati
             if compute_hash(&event) != event.hash {
                 return Ok(broken(Some(event.id), event.seq, "hash_mismatch", checked));
             }
+            if anchor.as_ref().is_some_and(|a| a.seq == event.seq && a.hash != event.hash) {
+                return Ok(broken(Some(event.id), event.seq, "anchor_mismatch", checked));
+            }
             prev_hash = event.hash;
             expected_seq += 1;
         }
     }
-    let head = audit_chain_head::Entity::find_by_id(org).one(conn).await?;
-    if let Some(head) = head {
-        if head.seq != expected_seq - 1 || head.hash != prev_hash {
+    let last = expected_seq - 1;
+    if let Some(a) = anchor.as_ref().filter(|a| a.seq > last) {
+        return Ok(broken(None, a.seq.min(last + 1), "truncated", checked));
+    }
+    match audit_chain_head::Entity::find_by_id(org).one(conn).await? {
+        Some(head) if head.seq != last || head.hash != prev_hash => {
             return Ok(broken(None, expected_seq, "truncated", checked));
         }
+        None if checked > 0 => return Ok(broken(None, expected_seq, "head_missing", checked)),
+        _ => {}
     }
-    Ok(Verification { intact: true, checked, first_broken: None })
+    let head = (last > 0).then_some(ChainHead { seq: last, hash: prev_hash });
+    Ok(Verification { intact: true, checked, first_broken: None, head })
 }
 
 /// Events of `org`, newest first, with filters; keyset pagination on the chain position.

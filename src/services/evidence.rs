@@ -279,11 +279,17 @@ pub async fn review(
     }
     c.optional_text("note", note.as_deref(), 5000);
     c.finish()?;
-    if actor.id.is_some() && actor.id == current.created_by {
-        return Err(ApiError::new(ErrorCode::SegregationOfDuties)
-            .detail("Nobody reviews evidence they reported", "Nadie revisa una evidencia que reportó"));
+    if let Some(me) = actor.id {
+        let own =
+            current.created_by == Some(me) || audit::changed_by(conn, org, "evidence", id, me, &["review"]).await?;
+        if own {
+            return Err(ApiError::new(ErrorCode::SegregationOfDuties).detail(
+                "Nobody reviews evidence they reported or changed",
+                "Nadie revisa una evidencia que reportó o modificó",
+            ));
+        }
     }
-    ensure_not_responsible(actor, &target)?;
+    ensure_not_responsible(conn, actor, &target).await?;
     if current.version != expected_version {
         return Err(ApiError::new(ErrorCode::PreconditionFailed));
     }

@@ -11,6 +11,7 @@ pub mod evidence;
 pub mod files;
 pub mod finding_imports;
 pub mod findings;
+pub mod login_throttle;
 pub mod matrix;
 pub mod objectives;
 pub mod organizations;

@@ -102,6 +102,9 @@ pub async fn update(
         c.push("roles", "empty", "at least one role is required");
     }
     c.finish()?;
+    if actor.id == Some(id) {
+        super::users::ensure_own_privileges_kept(&current.roles.0, current.active, req.roles.as_deref(), req.active)?;
+    }
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
         return Err(ApiError::new(ErrorCode::PreconditionFailed));

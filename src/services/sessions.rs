@@ -1,21 +1,21 @@
 //! Sign-in: password logins with rotating refresh tokens, client credentials for service
-//! accounts, logout, and throttling of failed attempts (counted from the audit trail, so every
-//! replica sees the same count).
+//! accounts and logout. Failed attempts are throttled by [`super::login_throttle`] (counters
+//! in the shared database, so every replica sees the same count).
 use super::audit::{self, Actor, Entry, PLATFORM_ORG};
+use super::login_throttle;
 use super::service_accounts;
 use crate::auth::jwt::{PrincipalKind, TokenService};
 use crate::auth::password;
 use crate::config::Config;
 use crate::dto::identity::TokenResponse;
-use crate::entities::{audit_event, refresh_token, user};
+use crate::entities::{refresh_token, user};
 use crate::error::{ApiError, ErrorCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -49,55 +49,15 @@ fn user_actor(u: &user::Model, origin: &Origin) -> Actor {
     }
 }
 
-/// 429 when `login` (an e-mail or client id) or the client address failed too often lately.
-async fn throttle(db: &DatabaseConnection, config: &Config, login: &str, origin: &Origin) -> Result<(), ApiError> {
-    let window = chrono::Duration::from_std(config.login_window).unwrap_or(chrono::Duration::minutes(15));
-    let since = super::now() - window;
-    let max = config.login_max_failures;
-    let recent = |select: sea_orm::Select<audit_event::Entity>| {
-        select
-            .filter(audit_event::Column::Operation.eq("login_failed"))
-            .filter(audit_event::Column::OccurredAt.gte(since))
-    };
-    let by_login = recent(audit_event::Entity::find())
-        .filter(audit_event::Column::ResourceType.eq("session"))
-        .filter(audit_event::Column::ResourceId.eq(login))
-        .count(db)
-        .await?;
-    let by_addr = match &origin.client_addr {
-        Some(addr) => {
-            recent(audit_event::Entity::find())
-                .filter(audit_event::Column::ClientAddr.eq(addr.as_str()))
-                .count(db)
-                .await?
-        }
-        None => 0,
-    };
-    // An address may front many people (a ministry's NAT), so it gets a larger allowance.
-    if by_login >= max || by_addr >= max.saturating_mul(10) {
-        let oldest = recent(audit_event::Entity::find())
-            .filter(audit_event::Column::ResourceId.eq(login))
-            .order_by_desc(audit_event::Column::OccurredAt)
-            .offset(max.saturating_sub(1))
-            .one(db)
-            .await?
-            .map(|e| e.occurred_at);
-        let retry =
-            oldest.map(|at| (at + window - super::now()).num_seconds().max(1)).unwrap_or_else(|| window.num_seconds());
-        return Err(ApiError::new(ErrorCode::RateLimited)
-            .detail(
-                "Too many failed sign-in attempts; wait before trying again",
-                "Demasiados intentos fallidos de ingreso; espere antes de intentar de nuevo",
-            )
-            .retry_after(u64::try_from(retry).unwrap_or(60)));
-    }
-    Ok(())
-}
-
+/// Records a failed sign-in in the platform's chain, never in the organization's: a burst of
+/// wrong passwords must not queue the victim organization's writes behind its chain lock.
+/// The organization is kept in the event (`after.organization_id`).
 async fn record_failure(db: &DatabaseConnection, org: Uuid, login: &str, origin: &Origin) -> Result<(), ApiError> {
     let txn = db.begin().await?;
     let actor = Actor::anonymous(origin.request_id.clone(), origin.client_addr.clone());
-    audit::record(&txn, &actor, Entry::new(org, "session", login, "login_failed")).await?;
+    let entry = Entry::new(PLATFORM_ORG, "session", login, "login_failed")
+        .after(&serde_json::json!({ "organization_id": (org != PLATFORM_ORG).then_some(org) }));
+    audit::record(&txn, &actor, entry).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -156,7 +116,7 @@ pub async fn login(
     if email.is_empty() || email.len() > 254 || email.contains('\0') {
         return Err(ApiError::new(ErrorCode::InvalidCredentials));
     }
-    throttle(db, config, &email, origin).await?;
+    let attempt = login_throttle::begin(db, config, &email, origin.client_addr.as_deref()).await?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(db).await?;
     let hash = found.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| password::dummy_hash().to_string());
     let matches = password::verify_blocking(secret, hash).await;
@@ -168,6 +128,7 @@ pub async fn login(
             return Err(ApiError::new(ErrorCode::InvalidCredentials));
         }
     };
+    attempt.succeeded(db).await?;
     let txn = db.begin().await?;
     let refresh = issue_refresh(&txn, config, &user, Uuid::now_v7()).await?;
     audit::record(&txn, &user_actor(&user, origin), Entry::new(user.organization_id, "session", &email, "login"))
@@ -264,12 +225,13 @@ pub async fn client_credentials(
     if client_id.is_empty() || client_id.len() > 100 || client_id.contains('\0') {
         return Err(ApiError::new(ErrorCode::InvalidCredentials));
     }
-    throttle(db, config, client_id, origin).await?;
+    let attempt = login_throttle::begin(db, config, client_id, origin.client_addr.as_deref()).await?;
     let account = service_accounts::authenticate(db, client_id, secret).await?;
     let Some(account) = account.filter(|a| a.active) else {
         record_failure(db, PLATFORM_ORG, client_id, origin).await?;
         return Err(ApiError::new(ErrorCode::InvalidCredentials));
     };
+    attempt.succeeded(db).await?;
     let txn = db.begin().await?;
     let actor = Actor {
         id: Some(account.id),

@@ -137,18 +137,13 @@ pub async fn update(
         c.push("roles", "empty", "at least one role is required");
     }
     c.finish()?;
+    ensure_may_change(actor, &current)?;
+    if actor.id == Some(id) {
+        ensure_own_privileges_kept(&current.roles.0, current.active, req.roles.as_deref(), req.active)?;
+    }
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
         return Err(ApiError::new(ErrorCode::PreconditionFailed));
-    }
-    if actor.id == Some(id)
-        && (req.active == Some(false) || req.roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)))
-    {
-        return Err(ApiError::conflict(
-            ErrorCode::Conflict,
-            "Administrators cannot deactivate themselves or drop their own admin role",
-            "Un administrador no puede desactivarse ni quitarse su propio rol de administrador",
-        ));
     }
     let mut next = current.clone();
     crate::http::patch::set(&mut next.display_name, req.display_name.map(|n| n.trim().to_string()));
@@ -173,6 +168,38 @@ pub async fn update(
     Ok(next)
 }
 
+/// 403 `operator_account_protected` when someone other than the platform operator tries to
+/// change the operator's account: a tenant administrator must not be able to take it over.
+pub fn ensure_may_change(actor: &Actor, target: &user::Model) -> Result<(), ApiError> {
+    if target.platform_operator && actor.id != Some(target.id) {
+        return Err(ApiError::new(ErrorCode::OperatorAccountProtected).detail(
+            "The platform operator's account is changed only by the operator",
+            "La cuenta del operador de la plataforma solo la modifica el operador",
+        ));
+    }
+    Ok(())
+}
+
+/// 403 `own_privileges_locked` when a principal's patch of its own account would change its
+/// roles or its active flag (sending the current values back is accepted).
+pub fn ensure_own_privileges_kept(
+    current_roles: &[Role],
+    current_active: bool,
+    roles: Option<&[Role]>,
+    active: Option<bool>,
+) -> Result<(), ApiError> {
+    let same_roles = |wanted: &[Role]| {
+        wanted.iter().all(|r| current_roles.contains(r)) && current_roles.iter().all(|r| wanted.contains(r))
+    };
+    if roles.is_some_and(|r| !same_roles(r)) || active.is_some_and(|a| a != current_active) {
+        return Err(ApiError::new(ErrorCode::OwnPrivilegesLocked).detail(
+            "You cannot change your own roles or active flag; another administrator must",
+            "No puede cambiar sus propios roles ni su estado activo; debe hacerlo otro administrador",
+        ));
+    }
+    Ok(())
+}
+
 /// Sets a new password (admin reset or owner change) and revokes the user's refresh tokens.
 pub async fn set_password(
     conn: &impl ConnectionTrait,
@@ -181,6 +208,7 @@ pub async fn set_password(
     new_password: String,
     operation: &'static str,
 ) -> Result<(), ApiError> {
+    ensure_may_change(actor, target)?;
     password::check_policy(&new_password, &target.email).map_err(|e| ApiError::validation(vec![e]))?;
     let hash = password::hash_blocking(new_password).await.map_err(ApiError::internal)?;
     let model = user::ActiveModel {

@@ -76,35 +76,38 @@ fn template_name() -> String {
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 async fn pg_template(server: &str) -> String {
-    TEMPLATE
-        .get_or_init(|| async {
-            let admin = Database::connect(with_database(server, "postgres")).await.expect("connect to postgres");
-            let name = template_name();
-            // One process at a time builds the template; the others wait on the advisory lock.
-            admin.execute_unprepared("SELECT pg_advisory_lock(727274)").await.expect("lock");
-            let exists = admin
-                .query_one_raw(Statement::from_string(
-                    admin.get_database_backend(),
-                    format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
-                ))
-                .await
-                .expect("query")
-                .is_some();
-            if !exists {
-                let building = format!("{name}_building");
-                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}")).await.expect("drop");
-                admin.execute_unprepared(&format!("CREATE DATABASE {building}")).await.expect("create template");
-                let db = Database::connect(with_database(server, &building)).await.expect("connect template");
-                Migrator::up(&db, None).await.expect("migrate template");
-                db.close().await.expect("close");
-                admin.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await.expect("rename");
-            }
-            drop_stale_databases(&admin, &name).await;
-            admin.execute_unprepared("SELECT pg_advisory_unlock(727274)").await.expect("unlock");
-            name
-        })
+    TEMPLATE.get_or_init(|| build_template(server, template_name(), true)).await.clone()
+}
+
+/// Builds the migrated template `name` unless it exists. A run of another branch (other
+/// migrations) may drop it meanwhile; cloning then calls this again.
+async fn build_template(server: &str, name: String, drop_stale: bool) -> String {
+    let admin = Database::connect(with_database(server, "postgres")).await.expect("connect to postgres");
+    // One process at a time builds the template; the others wait on the advisory lock.
+    admin.execute_unprepared("SELECT pg_advisory_lock(727274)").await.expect("lock");
+    let exists = admin
+        .query_one_raw(Statement::from_string(
+            admin.get_database_backend(),
+            format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+        ))
         .await
-        .clone()
+        .expect("query")
+        .is_some();
+    if !exists {
+        let building = format!("{name}_building");
+        admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}")).await.expect("drop");
+        admin.execute_unprepared(&format!("CREATE DATABASE {building}")).await.expect("create template");
+        let db = Database::connect(with_database(server, &building)).await.expect("connect template");
+        Migrator::up(&db, None).await.expect("migrate template");
+        db.close().await.expect("close");
+        admin.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await.expect("rename");
+    }
+    if drop_stale {
+        drop_stale_databases(&admin, &name).await;
+    }
+    admin.execute_unprepared("SELECT pg_advisory_unlock(727274)").await.expect("unlock");
+    admin.close().await.ok();
+    name
 }
 
 /// Seconds since the epoch, as test database names carry it.
@@ -162,10 +165,12 @@ async fn fresh_database_url() -> (String, &'static str) {
             let template = pg_template(&server).await;
             let name = format!("mejora_t_{}_{}", now_secs(), Uuid::new_v4().simple());
             let admin = Database::connect(with_database(&server, "postgres")).await.expect("connect");
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
-                .await
-                .expect("clone template");
+            let clone = format!("CREATE DATABASE {name} TEMPLATE {template}");
+            if admin.execute_unprepared(&clone).await.is_err() {
+                // Dropped by a concurrent run of other migrations (or busy): build it again.
+                build_template(&server, template.clone(), false).await;
+                admin.execute_unprepared(&clone).await.expect("clone template");
+            }
             admin.close().await.ok();
             (with_database(&server, &name), "postgres")
         }

@@ -13,6 +13,7 @@ mod faults;
 mod finding_imports;
 mod findings;
 mod first_hour;
+mod hardening;
 mod helpers;
 mod matrix;
 mod objectives;
