@@ -10,6 +10,7 @@ mod m20261123_000005_finding_links;
 mod m20261123_000006_partial_plan_index;
 mod m20261201_210001_login_throttle;
 mod m20261201_210002_audit_head_guard;
+mod m20261201_224500_finding_incidence;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_partial_plan_index::Migration),
             Box::new(m20261201_210001_login_throttle::Migration),
             Box::new(m20261201_210002_audit_head_guard::Migration),
+            Box::new(m20261201_224500_finding_incidence::Migration),
         ]
     }
 }

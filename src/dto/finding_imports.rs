@@ -63,6 +63,12 @@ pub struct ImportFindingRow {
     pub status: Option<FindingStatus>,
     /// Requirement references: an array, or one text separated by `,` or `|`.
     pub requirements: Option<Vec<String>>,
+    /// Presumed incidence of a comptroller finding (`disciplinaria`, `fiscal`, `penal`,
+    /// `sancionatoria`, by code or label): an array, or one text separated by `,` or `|`.
+    pub presumed_incidence: Option<Vec<String>>,
+    /// Amount of the presumed fiscal incidence in COP (`125000000.50` or `$ 125.000.000,50`).
+    #[schema(value_type = Option<String>)]
+    pub fiscal_amount: Option<String>,
 }
 
 /// A bulk upload as `multipart/form-data`: one part named `file`.

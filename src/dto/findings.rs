@@ -1,8 +1,9 @@
 //! Audit findings on the wire.
 use super::identity::Meta;
-use crate::entities::enums::{Classification, FindingSource, FindingStatus, Severity};
+use crate::entities::enums::{Classification, FindingSource, FindingStatus, PresumedIncidence, Severity};
 use crate::entities::finding;
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -63,6 +64,12 @@ pub struct FindingResponse {
     /// Requirement references (ISO/IEC 27001:2022 Annex A controls, MSPI domains, norms).
     #[schema(example = json!(["A.5.15", "A.5.18"]))]
     pub requirements: Vec<String>,
+    /// Presumed incidence recorded by the Contraloría (comptroller findings only), sorted.
+    #[schema(example = json!(["disciplinary", "fiscal"]))]
+    pub presumed_incidence: Vec<PresumedIncidence>,
+    /// Amount of the presumed fiscal incidence in COP, a decimal string.
+    #[schema(value_type = Option<String>, example = "125000000.00")]
+    pub fiscal_amount: Option<String>,
     /// Lifecycle status.
     pub status: FindingStatus,
     /// Improvement plan that treats it.
@@ -95,6 +102,8 @@ impl From<finding::Model> for FindingResponse {
             classification: m.classification,
             severity: m.severity,
             requirements: m.requirements.0,
+            presumed_incidence: m.presumed_incidence.0,
+            fiscal_amount: m.fiscal_amount.map(super::plans::money),
             status: m.status,
             plan_id: m.plan_id,
             repeats_finding_id: m.repeats_finding_id,
@@ -156,6 +165,16 @@ pub struct CreateFindingRequest {
     #[serde(default)]
     #[schema(example = json!(["A.5.15", "A.5.18"]))]
     pub requirements: Vec<String>,
+    /// Presumed incidence (`disciplinary`, `fiscal`, `criminal`, `sanctioning`; several
+    /// allowed); only for `comptroller` findings.
+    #[serde(default)]
+    #[schema(example = json!(["disciplinary", "fiscal"]))]
+    pub presumed_incidence: Vec<PresumedIncidence>,
+    /// Amount of the presumed fiscal incidence in COP as a decimal string, at most two
+    /// decimals; needs `fiscal` in `presumed_incidence`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "125000000.00", pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$")]
+    pub fiscal_amount: Option<Decimal>,
     /// Initial status (default `open`): a finding recorded late may already be closed.
     /// Afterwards the status changes only through transitions.
     #[serde(default)]
@@ -224,6 +243,13 @@ pub struct UpdateFindingRequest {
     /// Requirement references (replaces the list).
     #[serde(default)]
     pub requirements: Option<Vec<String>>,
+    /// Presumed incidence (replaces the set; comptroller findings only).
+    #[serde(default)]
+    pub presumed_incidence: Option<Vec<PresumedIncidence>>,
+    /// Amount of the presumed fiscal incidence in COP; `null` clears it.
+    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$")]
+    pub fiscal_amount: Option<Option<Decimal>>,
     /// Earlier finding this one repeats; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<Uuid>)]

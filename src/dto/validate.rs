@@ -16,6 +16,11 @@ impl Checks {
         self.0.push(FieldError::new(field, code, message));
     }
 
+    /// The errors recorded so far (bulk uploads locate them at their row).
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+
     /// Records `error` when present.
     pub fn add(&mut self, error: Option<FieldError>) {
         if let Some(e) = error {

@@ -165,6 +165,7 @@ pub fn register_all(map: &mut std::collections::BTreeMap<&'static str, Vec<EnumV
     map.insert(ObjectiveSource::NAME, ObjectiveSource::values());
     map.insert(TrafficLight::NAME, TrafficLight::values());
     map.insert(FindingSource::NAME, FindingSource::values());
+    map.insert(PresumedIncidence::NAME, PresumedIncidence::values());
     map.insert(Classification::NAME, Classification::values());
     map.insert(Severity::NAME, Severity::values());
     map.insert(FindingStatus::NAME, FindingStatus::values());
@@ -374,6 +375,20 @@ labeled_enum! {
         Incident = "incident", "Incident", "Incidente";
         /// Any other source.
         Other = "other", "Other", "Otra";
+    }
+}
+
+labeled_enum! {
+    /// Presumed incidence the Contraloría records on a finding (several may apply).
+    PresumedIncidence {
+        /// May lead to a disciplinary process.
+        Disciplinary = "disciplinary", "Disciplinary", "Disciplinaria";
+        /// May lead to a fiscal liability process (with an amount in COP).
+        Fiscal = "fiscal", "Fiscal", "Fiscal";
+        /// May be a crime.
+        Criminal = "criminal", "Criminal", "Penal";
+        /// May lead to a sanctioning process.
+        Sanctioning = "sanctioning", "Sanctioning", "Sancionatoria";
     }
 }
 

@@ -1,6 +1,6 @@
 //! `finding`: an audit finding (hallazgo), unique per organization by its natural key
 //! (source, report code, finding code).
-use super::enums::{Classification, FindingSource, FindingStatus, Severity};
+use super::enums::{Classification, FindingSource, FindingStatus, PresumedIncidence, Severity};
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,8 @@ pub struct Model {
     pub classification: Option<Classification>,
     pub severity: Option<Severity>,
     pub requirements: Requirements,
+    pub presumed_incidence: Incidences,
+    pub fiscal_amount: Option<Decimal>,
     pub status: FindingStatus,
     pub plan_id: Option<Uuid>,
     pub repeats_finding_id: Option<Uuid>,
@@ -40,6 +42,11 @@ pub struct Model {
 /// JSON array of strings.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, FromJsonQueryResult)]
 pub struct Requirements(pub Vec<String>);
+
+/// Presumed incidences of a comptroller finding, stored as a JSON array of codes, sorted and
+/// without repeats.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, FromJsonQueryResult)]
+pub struct Incidences(pub Vec<PresumedIncidence>);
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}

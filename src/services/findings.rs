@@ -6,12 +6,15 @@ use crate::dto::findings::{
     AUDITOR_MAX, CODE_MAX, FISCAL_YEARS, REQUIREMENTS_MAX, REQUIREMENT_MAX, TEXT_MAX, TITLE_MAX,
 };
 use crate::dto::validate::{query_text, Checks};
-use crate::entities::enums::{fold, ActionStatus, EffectivenessResult, FindingStatus};
-use crate::entities::finding::{self, Requirements};
+use crate::entities::enums::{
+    fold, ActionStatus, EffectivenessResult, FindingSource, FindingStatus, PresumedIncidence,
+};
+use crate::entities::finding::{self, Incidences, Requirements};
 use crate::entities::{action, action_finding, plan};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::pagination::{Page, PageParams};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -46,6 +49,34 @@ pub fn check_requirements(c: &mut Checks, field: &str, list: Vec<String>) -> Vec
     out
 }
 
+/// Sorted, without repeats.
+pub fn incidences(mut list: Vec<PresumedIncidence>) -> Incidences {
+    list.sort();
+    list.dedup();
+    Incidences(list)
+}
+
+/// Checks the presumed incidence and the fiscal amount (shared by the API and bulk uploads):
+/// only comptroller findings carry them, an amount needs a fiscal incidence, and it is a COP
+/// figure of at most 16 integer digits and two decimals.
+pub fn check_incidence(c: &mut Checks, source: FindingSource, list: &[PresumedIncidence], amount: Option<Decimal>) {
+    if source != FindingSource::Comptroller && (!list.is_empty() || amount.is_some()) {
+        let field = if list.is_empty() { "fiscal_amount" } else { "presumed_incidence" };
+        c.push(field, "comptroller_only", "only comptroller findings record a presumed incidence");
+    }
+    if let Some(amount) = amount {
+        if !list.contains(&PresumedIncidence::Fiscal) {
+            c.push("fiscal_amount", "requires_fiscal_incidence", "an amount needs `fiscal` in presumed_incidence");
+        }
+        if amount.is_sign_negative() || amount >= Decimal::from(10_000_000_000_000_000i64) {
+            c.push("fiscal_amount", "out_of_range", "must be between 0 and 9999999999999999.99");
+        }
+        if amount.normalize().scale() > 2 {
+            c.push("fiscal_amount", "too_precise", "must have at most two decimals");
+        }
+    }
+}
+
 /// Checks the text fields of a finding (shared by the API and bulk uploads).
 pub fn check_fields(c: &mut Checks, f: &finding::Model) {
     c.text("report_code", &f.report_code, CODE_MAX);
@@ -58,6 +89,7 @@ pub fn check_fields(c: &mut Checks, f: &finding::Model) {
         c.optional_text(field, value.as_deref(), TEXT_MAX);
     }
     c.range("fiscal_year", f.fiscal_year, FISCAL_YEARS.0, FISCAL_YEARS.1);
+    check_incidence(c, f.source, &f.presumed_incidence.0, f.fiscal_amount);
 }
 
 /// Whether `from → to` is a permitted status change.
@@ -198,6 +230,8 @@ pub async fn create(
         classification: req.classification,
         severity: req.severity,
         requirements: Requirements(requirements),
+        presumed_incidence: incidences(req.presumed_incidence),
+        fiscal_amount: req.fiscal_amount,
         status: req.status.unwrap_or(FindingStatus::Open),
         plan_id: None,
         repeats_finding_id: req.repeats_finding_id,
@@ -251,6 +285,10 @@ pub async fn update(
         next.requirements = Requirements(check_requirements(&mut c, "requirements", list));
     }
     set_nullable(&mut next.repeats_finding_id, req.repeats_finding_id);
+    if let Some(list) = req.presumed_incidence {
+        next.presumed_incidence = incidences(list);
+    }
+    set_nullable(&mut next.fiscal_amount, req.fiscal_amount);
     check_fields(&mut c, &next);
     c.finish()?;
     // Invalid input is reported before a stale version: fixing the body comes first.

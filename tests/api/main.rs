@@ -11,6 +11,7 @@ mod evidence;
 mod evidence_files;
 mod faults;
 mod finding_imports;
+mod finding_incidence;
 mod findings;
 mod first_hour;
 mod hardening;

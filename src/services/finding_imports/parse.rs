@@ -322,6 +322,23 @@ fn json_row(c: &mut Collector, row_no: u64, value: Value) -> Result<(), ParseErr
                 }
                 list = Some(texts);
             }
+            // Presumed incidences as an array read like one `|`-separated cell.
+            Value::Array(items) if field == Field::PresumedIncidence => {
+                let texts: Vec<String> = items
+                    .into_iter()
+                    .filter_map(|item| match item {
+                        Value::String(s) => Some(s),
+                        _ => {
+                            problems.push(
+                                FieldError::new(field.name(), "invalid_type", "must be an array of texts")
+                                    .at_row(row_no),
+                            );
+                            None
+                        }
+                    })
+                    .collect();
+                owned.push((field, texts.join("|")));
+            }
             _ => problems.push(FieldError::new(field.name(), "invalid_type", "must be a text").at_row(row_no)),
         }
     }

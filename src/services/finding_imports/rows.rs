@@ -4,10 +4,11 @@ use crate::dto::findings::{
     AUDITOR_MAX, CODE_MAX, FISCAL_YEARS, REQUIREMENTS_MAX, REQUIREMENT_MAX, TEXT_MAX, TITLE_MAX,
 };
 use crate::dto::lenient::parse_date;
-use crate::entities::enums::{fold, Classification, FindingSource, FindingStatus, Severity};
+use crate::entities::enums::{fold, Classification, FindingSource, FindingStatus, PresumedIncidence, Severity};
 use crate::error::FieldError;
-use crate::services::findings::search_text;
+use crate::services::findings::{check_incidence, incidences, search_text};
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use uuid::Uuid;
@@ -63,11 +64,13 @@ pub enum Field {
     Severity,
     Status,
     Requirements,
+    PresumedIncidence,
+    FiscalAmount,
 }
 
 impl Field {
     /// Number of columns.
-    pub const COUNT: usize = 15;
+    pub const COUNT: usize = 17;
     /// Every column, in the documented order.
     pub const ALL: [Field; Field::COUNT] = [
         Field::Source,
@@ -85,6 +88,8 @@ impl Field {
         Field::Severity,
         Field::Status,
         Field::Requirements,
+        Field::PresumedIncidence,
+        Field::FiscalAmount,
     ];
     /// Columns every file must have.
     pub const REQUIRED: [Field; 4] = [Field::Source, Field::ReportCode, Field::FindingCode, Field::Title];
@@ -107,6 +112,8 @@ impl Field {
             Field::Severity => "severity",
             Field::Status => "status",
             Field::Requirements => "requirements",
+            Field::PresumedIncidence => "presumed_incidence",
+            Field::FiscalAmount => "fiscal_amount",
         }
     }
 
@@ -128,6 +135,12 @@ impl Field {
             Field::Severity => &["severity", "severidad"],
             Field::Status => &["status", "estado"],
             Field::Requirements => &["requirements", "requisitos", "requirement references"],
+            Field::PresumedIncidence => {
+                &["presumed incidence", "incidencia presunta", "presunta incidencia", "incidencia", "incidencias"]
+            }
+            Field::FiscalAmount => {
+                &["fiscal amount", "cuantia fiscal", "cuantia", "valor fiscal", "presunto detrimento"]
+            }
         }
     }
 
@@ -149,6 +162,8 @@ impl Field {
             Field::Severity => "severidad",
             Field::Status => "estado",
             Field::Requirements => "requisitos",
+            Field::PresumedIncidence => "incidencia presunta",
+            Field::FiscalAmount => "cuantía fiscal",
         }
     }
 
@@ -210,8 +225,27 @@ pub struct ImportRow {
     pub status: FindingStatus,
     /// Empty: a new finding has none and an existing one keeps its own.
     pub requirements: Vec<String>,
+    /// Presumed incidence (comptroller findings), sorted.
+    pub presumed_incidence: Vec<PresumedIncidence>,
+    /// Amount of the presumed fiscal incidence in COP.
+    pub fiscal_amount: Option<Decimal>,
     /// Folded text for `q`.
     pub search: String,
+}
+
+/// Reads a COP amount as written in Colombia or in plain decimals: `125000000.50`,
+/// `$ 125.000.000,50`, `125,000,000.50`.
+pub fn parse_amount(text: &str) -> Option<Decimal> {
+    let digits: String = text.chars().filter(|c| !matches!(c, '$' | ' ' | '\u{a0}')).collect();
+    let digits = digits.strip_suffix("COP").unwrap_or(&digits).trim();
+    let normalized = match (digits.rfind(','), digits.rfind('.')) {
+        // The last separator is the decimal one when two digits or fewer follow it.
+        (Some(comma), dot) if dot.is_none_or(|d| d < comma) && digits.len() - comma <= 3 => {
+            digits.replace('.', "").replace(',', ".")
+        }
+        _ => digits.replace(',', ""),
+    };
+    normalized.parse::<Decimal>().ok()
 }
 
 fn shown(value: &str) -> String {
@@ -343,6 +377,7 @@ pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Opt
     let status = c
         .label(Field::Status, cells.get(Field::Status), &STATUSES, FindingStatus::ALL, describe!(FindingStatus))
         .unwrap_or(FindingStatus::Open);
+    let (incidence_cell, amount_cell) = (cells.get(Field::PresumedIncidence), cells.get(Field::FiscalAmount));
     let mut requirements: Vec<String> = Vec::new();
     let listed = match cells.requirement_list {
         Some(list) => list,
@@ -365,7 +400,32 @@ pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Opt
     if requirements.len() > REQUIREMENTS_MAX {
         c.push(Field::Requirements, "too_many", format!("at most {REQUIREMENTS_MAX} references"));
     }
+    let mut presumed_incidence = Vec::new();
+    for item in incidence_cell.map(split_requirements).unwrap_or_default() {
+        match PresumedIncidence::parse_label(&item) {
+            Some(v) => presumed_incidence.push(v),
+            None => c.push(
+                Field::PresumedIncidence,
+                "invalid_enum",
+                format!("\"{}\" is not disciplinaria, fiscal, penal or sancionatoria", shown(&item)),
+            ),
+        }
+    }
+    let presumed_incidence = incidences(presumed_incidence).0;
+    let fiscal_amount = amount_cell.and_then(|text| {
+        let amount = parse_amount(text);
+        if amount.is_none() {
+            c.push(Field::FiscalAmount, "invalid_number", format!("\"{}\" is not an amount in COP", shown(text)));
+        }
+        amount
+    });
     let source = source?;
+    let mut checks = crate::dto::validate::Checks::new();
+    check_incidence(&mut checks, source, &presumed_incidence, fiscal_amount);
+    for e in checks.into_errors() {
+        c.failed = true;
+        c.errors.push(e.at_row(row));
+    }
     if c.failed {
         return None;
     }
@@ -387,6 +447,8 @@ pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Opt
         severity,
         status,
         requirements,
+        presumed_incidence,
+        fiscal_amount,
     })
 }
 

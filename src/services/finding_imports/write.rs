@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub fn batch_rows(backend: DbBackend) -> usize {
     match backend {
         DbBackend::Postgres => 2000,
-        // 22 parameters per row; SQLite allows 32,766 per statement.
+        // 26 parameters per row; SQLite allows 32,766 per statement.
         _ => 1000,
     }
 }
@@ -46,7 +46,7 @@ pub struct Written {
 }
 
 /// Columns an upload may overwrite on an existing finding (when the row has a value).
-const OPTIONAL: [&str; 11] = [
+const OPTIONAL: [&str; 12] = [
     "auditor",
     "report_date",
     "fiscal_year",
@@ -58,12 +58,13 @@ const OPTIONAL: [&str; 11] = [
     "severity",
     "title",
     "search",
+    "fiscal_amount",
 ];
 
 const INSERT_COLUMNS: &str = "\"id\", \"organization_id\", \"source\", \"auditor\", \"report_code\", \"report_date\", \
 \"fiscal_year\", \"finding_code\", \"title\", \"condition\", \"criterion\", \"cause\", \"effect\", \"classification\", \
 \"severity\", \"requirements\", \"status\", \"import_id\", \"search\", \"created_at\", \"updated_at\", \"created_by\", \
-\"updated_by\", \"version\"";
+\"updated_by\", \"version\", \"presumed_incidence\", \"fiscal_amount\"";
 
 /// The assignments and the "something differs" condition of an update, with `new` the
 /// uploaded row and `old` the stored finding; `distinct` is the backend's null-safe "differs".
@@ -80,6 +81,13 @@ fn changes(new: &str, old: &str, distinct: &str, empty_list: &str) -> (Vec<Strin
     ));
     differs.push(format!(
         "({new}.\"requirements\" <> {empty_list} AND {new}.\"requirements\" {distinct} {old}.\"requirements\")"
+    ));
+    sets.push(format!(
+        "\"presumed_incidence\" = CASE WHEN {new}.\"presumed_incidence\" = {empty_list} THEN {old}.\"presumed_incidence\" \
+         ELSE {new}.\"presumed_incidence\" END"
+    ));
+    differs.push(format!(
+        "({new}.\"presumed_incidence\" <> {empty_list} AND {new}.\"presumed_incidence\" {distinct} {old}.\"presumed_incidence\")"
     ));
     sets.push(format!("\"version\" = {old}.\"version\" + 1"));
     (sets, differs.join(" OR "))
@@ -99,13 +107,13 @@ fn on_conflict(policy: ConflictPolicy, distinct: &str, empty_list: &str) -> Stri
     format!("{CONFLICT_TARGET} DO UPDATE SET {} WHERE {differs}", sets.join(", "))
 }
 
-/// The batch as 17 column arrays (`uuid[]` and `text[]`), which PostgreSQL decodes far more
+/// The batch as 19 column arrays (`uuid[]` and `text[]`), which PostgreSQL decodes far more
 /// cheaply than JSON. Arrays carry no NULLs (the driver cannot bind them): an absent value is
 /// the empty string, which a valid row never holds, and the statement turns it back into NULL.
 fn columns(rows: Vec<ImportRow>) -> Vec<Value> {
     let n = rows.len();
     let mut ids: Vec<Uuid> = Vec::with_capacity(n);
-    let mut texts: Vec<Vec<String>> = (0..16).map(|_| Vec::with_capacity(n)).collect();
+    let mut texts: Vec<Vec<String>> = (0..18).map(|_| Vec::with_capacity(n)).collect();
     for r in rows {
         ids.push(r.id);
         let cells = [
@@ -125,12 +133,14 @@ fn columns(rows: Vec<ImportRow>) -> Vec<Value> {
             r.status.code().to_string(),
             serde_json::to_string(&r.requirements).unwrap_or_else(|_| "[]".to_string()),
             r.search,
+            serde_json::to_string(&r.presumed_incidence).unwrap_or_else(|_| "[]".to_string()),
+            r.fiscal_amount.map(|a| a.to_string()).unwrap_or_default(),
         ];
         for (column, cell) in texts.iter_mut().zip(cells) {
             column.push(cell);
         }
     }
-    let mut values: Vec<Value> = Vec::with_capacity(17);
+    let mut values: Vec<Value> = Vec::with_capacity(19);
     values.push(ids.into());
     values.extend(texts.into_iter().map(Value::from));
     values
@@ -140,20 +150,21 @@ fn columns(rows: Vec<ImportRow>) -> Vec<Value> {
 /// $5… the column arrays.
 const RECORDSET: &str = "WITH x AS (SELECT * FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], \
 $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], \
-$19::text[], $20::text[], $21::text[]) AS x(\"id\", \"source\", \"auditor\", \"report_code\", \"report_date\", \
+$19::text[], $20::text[], $21::text[], $22::text[], $23::text[]) AS x(\"id\", \"source\", \"auditor\", \"report_code\", \"report_date\", \
 \"fiscal_year\", \"finding_code\", \"title\", \"condition\", \"criterion\", \"cause\", \"effect\", \"classification\", \
-\"severity\", \"status\", \"requirements\", \"search\")), \
+\"severity\", \"status\", \"requirements\", \"search\", \"presumed_incidence\", \"fiscal_amount\")), \
 r AS (SELECT \"id\", \"source\", NULLIF(\"auditor\", '') AS \"auditor\", \"report_code\", \
 NULLIF(\"report_date\", '')::date AS \"report_date\", NULLIF(\"fiscal_year\", '')::int AS \"fiscal_year\", \
 \"finding_code\", \"title\", NULLIF(\"condition\", '') AS \"condition\", NULLIF(\"criterion\", '') AS \"criterion\", \
 NULLIF(\"cause\", '') AS \"cause\", NULLIF(\"effect\", '') AS \"effect\", \
 NULLIF(\"classification\", '') AS \"classification\", NULLIF(\"severity\", '') AS \"severity\", \"status\", \
-\"requirements\"::jsonb AS \"requirements\", \"search\" FROM x)";
+\"requirements\"::jsonb AS \"requirements\", \"search\", \"presumed_incidence\"::jsonb AS \"presumed_incidence\", \
+NULLIF(\"fiscal_amount\", '')::numeric AS \"fiscal_amount\" FROM x)";
 
 const SELECT_NEW: &str =
     "SELECT \"id\", $1, \"source\", \"auditor\", \"report_code\", \"report_date\", \"fiscal_year\", \
 \"finding_code\", \"title\", \"condition\", \"criterion\", \"cause\", \"effect\", \"classification\", \"severity\", \
-\"requirements\", \"status\", $2, \"search\", $3, $3, $4, $4, 1 FROM r";
+\"requirements\", \"status\", $2, \"search\", $3, $3, $4, $4, 1, \"presumed_incidence\", \"fiscal_amount\" FROM r";
 
 /// The PostgreSQL statement of a batch for `policy` (the same text for every batch of an
 /// upload, so the server prepares it once).
@@ -193,7 +204,7 @@ async fn write_postgres(
 
 async fn write_values(conn: &impl ConnectionTrait, ctx: &Context, rows: Vec<ImportRow>) -> Result<Written, DbErr> {
     let backend = conn.get_database_backend();
-    const PER_ROW: usize = 24;
+    const PER_ROW: usize = 26;
     let placeholders = format!("({})", vec!["?"; PER_ROW].join(", "));
     let mut sql = format!("INSERT INTO \"finding\" ({INSERT_COLUMNS}) VALUES ");
     let mut values: Vec<Value> = Vec::with_capacity(rows.len() * PER_ROW);
@@ -203,6 +214,7 @@ async fn write_values(conn: &impl ConnectionTrait, ctx: &Context, rows: Vec<Impo
         }
         sql.push_str(&placeholders);
         let requirements = serde_json::to_value(&r.requirements).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let incidence = serde_json::to_value(&r.presumed_incidence).map_err(|e| DbErr::Custom(e.to_string()))?;
         values.extend([
             r.id.into(),
             ctx.org.into(),
@@ -228,6 +240,8 @@ async fn write_values(conn: &impl ConnectionTrait, ctx: &Context, rows: Vec<Impo
             ctx.actor.into(),
             ctx.actor.into(),
             1i32.into(),
+            incidence.into(),
+            r.fiscal_amount.into(),
         ]);
     }
     sql.push(' ');

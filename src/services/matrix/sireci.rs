@@ -57,9 +57,23 @@ fn reportable(a: &action::Model) -> bool {
     a.status != ActionStatus::Cancelled
 }
 
-/// OBSERVACIONES: the action's number and, when reporting progress, the cut-off's figures.
-fn observations(a: &action::Model, modality: Modality, figures: &ActionFigures, cut_off: NaiveDate) -> String {
+/// OBSERVACIONES: the action's number, the finding's presumed incidence (and fiscal amount)
+/// and, when reporting progress, the cut-off's figures.
+fn observations(
+    a: &action::Model,
+    f: &finding::Model,
+    modality: Modality,
+    figures: &ActionFigures,
+    cut_off: NaiveDate,
+) -> String {
     let mut note = format!("Acción núm. {}", a.number);
+    if !f.presumed_incidence.0.is_empty() {
+        let labels: Vec<String> = f.presumed_incidence.0.iter().map(|i| i.label_es().to_lowercase()).collect();
+        note.push_str(&format!(". Presunta incidencia {}", labels.join(", ")));
+        if let Some(amount) = f.fiscal_amount {
+            note.push_str(&format!(" (cuantía fiscal {} COP)", crate::dto::plans::money(amount)));
+        }
+    }
     if modality == Modality::Progress {
         let unit = a.unit.as_deref().unwrap_or("unidades");
         note.push_str(&format!(
@@ -105,7 +119,7 @@ fn row(
         Cell::Date(a.due_date),
         Cell::Number(progress::weeks(a.start_date, a.due_date) as f64),
         progress,
-        Cell::text(observations(a, modality, figures, cut_off)),
+        Cell::text(observations(a, f, modality, figures, cut_off)),
     ]
 }
 
