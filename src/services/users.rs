@@ -139,7 +139,7 @@ pub async fn update(
     c.finish()?;
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     if actor.id == Some(id)
         && (req.active == Some(false) || req.roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)))
@@ -155,6 +155,10 @@ pub async fn update(
     crate::http::patch::set(&mut next.roles, req.roles.map(roles));
     crate::http::patch::set_nullable(&mut next.unit, req.unit);
     crate::http::patch::set(&mut next.active, req.active);
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current {
+        return Ok(current);
+    }
     next.updated_at = super::now();
     next.updated_by = actor.id;
     next.version = current.version + 1;
