@@ -167,6 +167,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("MEJORA_JWT_SECRET is not set: using a random key, so tokens end when the process stops");
     }
     let db_label = startup::redact(&config.database_url);
+    let configured = if config.cors_origins.is_empty() { "none".to_string() } else { config.cors_origins.join(", ") };
+    if config.environment == crate::config::Environment::Development {
+        tracing::info!(
+            "CORS: development mode allows browser origins http://localhost:*, http://127.0.0.1:* and http://[::1]:*; \
+             MEJORA_CORS_ORIGINS adds: {configured}"
+        );
+    } else {
+        tracing::info!("CORS: browser origins allowed by MEJORA_CORS_ORIGINS: {configured}");
+    }
     let app = Application::build(config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let mut email = "…".to_string();

@@ -45,6 +45,7 @@ error_codes! {
     InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token", "The access token is invalid or expired", "El token de acceso es inválido o expiró"),
     InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid credentials", "Credenciales inválidas"),
     InvalidRefreshToken => (StatusCode::UNAUTHORIZED, "invalid_refresh_token", "The refresh token is invalid, expired or revoked", "El token de actualización es inválido, expiró o fue revocado"),
+    CorsRefused => (StatusCode::FORBIDDEN, "cors_refused", "This browser origin, method or header is not allowed", "Este origen, método o encabezado del navegador no está permitido"),
     Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Your roles do not allow this operation", "Sus roles no permiten esta operación"),
     SegregationOfDuties => (StatusCode::FORBIDDEN, "segregation_of_duties", "Segregation of duties forbids this operation", "La segregación de funciones impide esta operación"),
     OperatorAccountProtected => (StatusCode::FORBIDDEN, "operator_account_protected", "Only the platform operator changes the operator account", "Solo el operador de la plataforma modifica la cuenta del operador"),
@@ -177,6 +178,8 @@ pub struct ApiError {
     pub errors: Vec<FieldError>,
     /// Seconds to wait, for 429/503.
     pub retry_after: Option<u64>,
+    /// The resource's current version, sent as `ETag` with a 412 so the client can retry.
+    pub current_version: Option<i32>,
     /// Underlying cause, logged and never shown.
     #[source]
     pub source: Option<anyhow::Error>,
@@ -185,7 +188,7 @@ pub struct ApiError {
 impl ApiError {
     /// An error with just a code.
     pub fn new(code: ErrorCode) -> Self {
-        Self { code, detail: None, errors: Vec::new(), retry_after: None, source: None }
+        Self { code, detail: None, errors: Vec::new(), retry_after: None, current_version: None, source: None }
     }
     /// Adds a bilingual detail.
     pub fn detail(mut self, en: impl Into<String>, es: impl Into<String>) -> Self {
@@ -212,6 +215,41 @@ impl ApiError {
     pub fn conflict(code: ErrorCode, en: impl Into<String>, es: impl Into<String>) -> Self {
         Self::new(code).detail(en, es)
     }
+    /// 412: the client's `If-Match` names version `sent`, the resource is at `current`. The reply
+    /// carries the current `ETag` and says how far the resource moved.
+    pub fn stale(current: i32, sent: i32) -> Self {
+        let moved = current - sent;
+        let (changes_en, changes_es) = match moved {
+            1 => ("1 change since you read it".to_string(), "1 cambio desde que lo leyó".to_string()),
+            n if n > 1 => (format!("{n} changes since you read it"), format!("{n} cambios desde que lo leyó")),
+            _ => (
+                "this service never issued your version".to_string(),
+                "este servicio nunca emitió su versión".to_string(),
+            ),
+        };
+        let mut err = Self::new(ErrorCode::PreconditionFailed).detail(
+            format!(
+                "You sent If-Match: \"v{sent}\", but the resource is now \"v{current}\" ({changes_en}). Read it again, check the changes and retry with \
+                 If-Match: \"v{current}\" (the ETag header of this reply)."
+            ),
+            format!(
+                "Envió If-Match: \"v{sent}\", pero el recurso ahora está en \"v{current}\" ({changes_es}). Léalo de nuevo, revise los cambios y reintente con \
+                 If-Match: \"v{current}\" (el encabezado ETag de esta respuesta)."
+            ),
+        );
+        err.current_version = Some(current);
+        err
+    }
+
+    /// Adds a sentence to the detail in both languages.
+    pub fn and_detail(mut self, en: &str, es: &str) -> Self {
+        self.detail = Some(match self.detail.take() {
+            Some(d) => Text::new(format!("{} {en}", d.en), format!("{} {es}", d.es)),
+            None => Text::new(en, es),
+        });
+        self
+    }
+
     /// 500 wrapping an unexpected cause; the cause is logged, never sent.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         Self { source: Some(source.into()), ..Self::new(ErrorCode::Internal) }
@@ -269,6 +307,9 @@ impl ResponseError for ApiError {
         let en = self.problem(false);
         let mut builder = HttpResponse::build(self.status_code());
         builder.content_type("application/problem+json");
+        if let Some(version) = self.current_version {
+            builder.insert_header((header::ETAG, format!("\"v{version}\"")));
+        }
         if let Some(seconds) = self.retry_after {
             builder.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }

@@ -120,7 +120,18 @@ fn bind(config: &Config) -> anyhow::Result<TcpListener> {
     TcpListener::bind(config.bind).map_err(|e| anyhow::anyhow!("cannot listen on MEJORA_BIND={}: {e}", config.bind))
 }
 
-fn cors(origins: &[String]) -> Cors {
+/// True for `http://localhost:PORT`, `http://127.0.0.1:PORT` and `http://[::1]:PORT` (any port):
+/// a frontend's development server, allowed without configuration in development.
+pub fn is_local_dev_origin(origin: &str) -> bool {
+    ["http://localhost", "http://127.0.0.1", "http://[::1]"].iter().any(|host| {
+        origin.strip_prefix(host).is_some_and(|rest| {
+            rest.is_empty()
+                || rest.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        })
+    })
+}
+
+fn cors(origins: &[String], local_dev: bool) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"])
         .allowed_headers([
@@ -142,6 +153,9 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600);
     for origin in origins {
         cors = cors.allowed_origin(origin);
+    }
+    if local_dev {
+        cors = cors.allowed_origin_fn(|origin, _| origin.to_str().is_ok_and(is_local_dev_origin));
     }
     cors
 }
@@ -174,6 +188,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
         web::Data::new(AppState { db, config: config.clone(), tokens, principals: PrincipalCache::default(), storage });
     let json_limit = config.json_limit;
     let origins = config.cors_origins.clone();
+    let local_dev = config.environment == crate::config::Environment::Development;
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .into_utoipa_app()
@@ -195,7 +210,9 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .service(routes::health::ready)
             .service(scope::scope("/api/v1").configure(routes::configure))
             .split_for_parts();
-        app.default_service(web::to(http::fallback)).wrap(cors(&origins)).wrap(from_fn(http::request_context))
+        app.default_service(web::to(http::fallback))
+            .wrap(cors(&origins, local_dev))
+            .wrap(from_fn(http::request_context))
     })
     .shutdown_timeout(30)
     .client_request_timeout(config.client_timeout)

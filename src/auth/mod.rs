@@ -117,11 +117,27 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
                 P::ROLES.iter().any(|r| principal.has(*r))
             };
             if !allowed {
-                return Err(ApiError::forbidden());
+                return Err(needs::<P>());
             }
             Ok(Auth { principal, _policy: PhantomData })
         })
     }
+}
+
+/// 403 naming the roles (or the platform-operator flag) the operation needs.
+fn needs<P: Policy>() -> ApiError {
+    if P::PLATFORM_OPERATOR {
+        return ApiError::forbidden().detail(
+            "Only the platform operator (the first administrator) may do this",
+            "Solo el operador de la plataforma (el primer administrador) puede hacer esto",
+        );
+    }
+    let codes: Vec<&str> = P::ROLES.iter().map(|r| r.code()).collect();
+    let labels: Vec<&str> = P::ROLES.iter().map(|r| r.label_es()).collect();
+    ApiError::forbidden().detail(
+        format!("This operation needs one of the roles: {}", codes.join(", ")),
+        format!("Esta operación requiere uno de los roles: {}", labels.join(", ")),
+    )
 }
 
 async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {

@@ -220,18 +220,22 @@ pub struct CreateActionRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateActionRequest {
     /// Number within the plan.
-    #[serde(default, deserialize_with = "crate::dto::lenient::opt_int")]
+    #[serde(default, deserialize_with = "crate::dto::lenient::patch_int")]
     #[schema(minimum = 1, maximum = 100000)]
+    #[schema(nullable = false)]
     pub number: Option<i32>,
     /// Kind of action.
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub action_type: Option<ActionType>,
     /// Focus.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub focus: Option<ActionFocus>,
     /// What will be done.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     /// Details.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -246,8 +250,9 @@ pub struct UpdateActionRequest {
     #[schema(value_type = Option<String>, max_length = 100, pattern = r"^[^\x00]*$")]
     pub unit: Option<Option<String>>,
     /// Quantity that means done (greater than 0).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(exclusive_minimum = 0, maximum = 1000000000000.0_f64)]
+    #[schema(nullable = false)]
     pub target_quantity: Option<f64>,
     /// Responsible user.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -258,14 +263,17 @@ pub struct UpdateActionRequest {
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
     pub responsible_unit: Option<Option<String>>,
     /// Start date.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub start_date: Option<NaiveDate>,
     /// Due date.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub due_date: Option<NaiveDate>,
     /// Execution state: `planned ⇄ in_progress → done`, `done → in_progress` while not rated,
     /// `planned | in_progress → cancelled`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub status: Option<ActionStatus>,
     /// When it was finished (only with `done`; default today in Colombia).
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -276,12 +284,14 @@ pub struct UpdateActionRequest {
     #[schema(value_type = Option<Uuid>)]
     pub category_id: Option<Option<Uuid>>,
     /// Audit findings it answers (replaces the set).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(max_items = 200)]
+    #[schema(nullable = false)]
     pub finding_ids: Option<Vec<Uuid>>,
     /// Objectives it serves (replaces the set).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(max_items = 200)]
+    #[schema(nullable = false)]
     pub objective_ids: Option<Vec<Uuid>>,
     /// Resources needed.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]

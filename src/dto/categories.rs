@@ -139,11 +139,13 @@ pub struct CreateCategoryRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
     /// Name as in the evaluation.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// Where the score comes from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub source: Option<CategorySource>,
     /// Process or result indicator.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -162,20 +164,23 @@ pub struct UpdateCategoryRequest {
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 100)]
     pub target_score: Option<Option<f64>>,
     /// Improvement alternatives (replaces the list).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(max_items = 200)]
+    #[schema(nullable = false)]
     pub improvement_alternatives: Option<Vec<String>>,
     /// How the effectiveness of the actions is judged.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\x00]*$")]
     pub effectiveness_criterion: Option<Option<String>>,
     /// Control references (replaces the list).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(max_items = 200)]
+    #[schema(nullable = false)]
     pub control_refs: Option<Vec<ControlRef>>,
     /// Position in the plan.
-    #[serde(default, deserialize_with = "crate::dto::lenient::opt_int")]
+    #[serde(default, deserialize_with = "crate::dto::lenient::patch_int")]
     #[schema(minimum = 1, maximum = 100000)]
+    #[schema(nullable = false)]
     pub position: Option<i32>,
 }
 

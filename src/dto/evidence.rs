@@ -141,23 +141,26 @@ pub struct CreateEvidenceRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateEvidenceRequest {
     /// Cut-off date.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub cut_off_date: Option<NaiveDate>,
     /// Date the evidence represents.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub evidence_date: Option<Option<NaiveDate>>,
     /// What was done.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 20000, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub description: Option<String>,
     /// Quantity delivered.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 1000000000000.0_f64)]
     pub reported_quantity: Option<Option<f64>>,
     /// Links (replaces the list).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(max_items = 50)]
+    #[schema(nullable = false)]
     pub links: Option<Vec<String>>,
 }
 

@@ -190,15 +190,17 @@ pub struct CreateFindingRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateFindingRequest {
     /// Where the finding comes from.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub source: Option<FindingSource>,
     /// Auditor or auditing body; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 300)]
     pub auditor: Option<Option<String>>,
     /// Code of the audit report.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 100)]
+    #[schema(nullable = false)]
     pub report_code: Option<String>,
     /// Date of the report; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -209,12 +211,14 @@ pub struct UpdateFindingRequest {
     #[schema(value_type = Option<i32>, minimum = 1990, maximum = 2100)]
     pub fiscal_year: Option<Option<i32>>,
     /// Finding code as written in the report.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 100)]
+    #[schema(nullable = false)]
     pub finding_code: Option<String>,
     /// Short title.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 500)]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     /// Condition; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -241,7 +245,8 @@ pub struct UpdateFindingRequest {
     #[schema(value_type = Option<Severity>)]
     pub severity: Option<Option<Severity>>,
     /// Requirement references (replaces the list).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub requirements: Option<Vec<String>>,
     /// Presumed incidence (replaces the set; comptroller findings only).
     #[serde(default)]

@@ -119,8 +119,9 @@ pub struct FirstAdminRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
     /// Name of the entity.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 300, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// National or territorial order; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -204,19 +205,22 @@ pub struct CreateUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// Name shown in reports.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub display_name: Option<String>,
     /// Roles (replaces the set; at least one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_items = 1)]
+    #[schema(nullable = false)]
     pub roles: Option<Vec<Role>>,
     /// Organizational unit; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
     pub unit: Option<Option<String>>,
     /// Whether the user may sign in.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
 }
 
@@ -308,15 +312,18 @@ pub struct CreateServiceAccountRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceAccountRequest {
     /// Name of the calling system.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub name: Option<String>,
     /// Roles (replaces the set; at least one).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_items = 1)]
+    #[schema(nullable = false)]
     pub roles: Option<Vec<Role>>,
     /// Whether it may obtain tokens.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub active: Option<bool>,
 }
 

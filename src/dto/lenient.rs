@@ -26,6 +26,11 @@ pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error>
     Option::<serde_json::Number>::deserialize(d)?.map(to_i32).transpose()
 }
 
+/// A merge-patch integer of a required field: absent → `None`; `null` is refused.
+pub fn patch_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    to_i32(serde_json::Number::deserialize(d)?).map(Some)
+}
+
 /// A merge-patch integer: absent → `None`, `null` → `Some(None)`.
 pub fn nullable_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i32>>, D::Error> {
     opt_int(d).map(Some)

@@ -92,15 +92,18 @@ pub struct CreateObjectiveRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateObjectiveRequest {
     /// PEI or PETI.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub source: Option<ObjectiveSource>,
     /// Code in the strategic plan.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 40, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub code: Option<String>,
     /// Objective as written in the strategic plan.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     /// Longer description; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]

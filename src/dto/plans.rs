@@ -243,15 +243,17 @@ pub struct CreatePlanRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdatePlanRequest {
     /// Title.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(nullable = false)]
     pub title: Option<String>,
     /// Description.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: Option<Option<String>>,
     /// Policy the plan answers to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[schema(nullable = false)]
     pub policy_scope: Option<PolicyScope>,
     /// Evaluation or audit whose results the plan addresses.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]
@@ -294,8 +296,9 @@ pub struct UpdatePlanRequest {
     #[schema(value_type = Option<NaiveDate>)]
     pub approved_on: Option<Option<NaiveDate>>,
     /// PEI/PETI objectives the plan serves (replaces the set).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::http::patch::required")]
     #[schema(max_items = 200)]
+    #[schema(nullable = false)]
     pub objective_ids: Option<Vec<Uuid>>,
     /// Budget in COP as a decimal string.
     #[serde(default, deserialize_with = "crate::http::patch::nullable")]

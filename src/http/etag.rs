@@ -21,7 +21,12 @@ impl IfMatch {
     /// entity tag this service issued (`*` included: a change must name what it changes).
     pub fn required(&self) -> Result<i32, ApiError> {
         match self.0 {
-            None => Err(ApiError::new(ErrorCode::PreconditionRequired)),
+            None => Err(ApiError::new(ErrorCode::PreconditionRequired).detail(
+                "Send the header If-Match with the ETag of your last read of this resource (the ETag header \
+                 of its GET or of the reply that changed it), e.g. If-Match: \"v3\"",
+                "Envíe el encabezado If-Match con el ETag de su última lectura de este recurso (el encabezado \
+                 ETag de su GET o de la respuesta que lo cambió), p. ej. If-Match: \"v3\"",
+            )),
             Some(None) => Err(ApiError::new(ErrorCode::InvalidHeader)
                 .detail("If-Match must be an ETag such as \"v3\"", "If-Match debe ser un ETag como \"v3\"")),
             Some(Some(v)) => Ok(v),
@@ -34,7 +39,7 @@ impl IfMatch {
         if wanted == current {
             Ok(wanted)
         } else {
-            Err(ApiError::new(ErrorCode::PreconditionFailed))
+            Err(ApiError::stale(current, wanted))
         }
     }
 }

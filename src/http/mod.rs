@@ -74,6 +74,7 @@ pub async fn request_context(
             return Err(ApiError::new(ErrorCode::Internal).into());
         }
     };
+    let res = cors_problem(res);
     let res = localise_problem(res, spanish, &path, &request_id);
     let mut res = res;
     let headers = res.headers_mut();
@@ -96,6 +97,45 @@ pub async fn request_context(
         }
     });
     Ok(res)
+}
+
+/// actix-cors answers refused preflights with plain text; answer them like every other error,
+/// saying which setting admits the origin.
+fn cors_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    use actix_cors::CorsError;
+    let Some(err) = res.response().error().and_then(|e| e.as_error::<CorsError>()).cloned() else {
+        return res;
+    };
+    let origin =
+        res.request().headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).unwrap_or("(none)").to_string();
+    let problem = match err {
+        CorsError::OriginNotAllowed => ApiError::new(ErrorCode::CorsRefused).detail(
+            format!(
+                "The origin {origin} is not allowed. Add it to MEJORA_CORS_ORIGINS (comma-separated origins, e.g. \
+                 MEJORA_CORS_ORIGINS={origin}) and restart the service; in development http://localhost:* and \
+                 http://127.0.0.1:* are allowed without it."
+            ),
+            format!(
+                "El origen {origin} no está permitido. Agréguelo a MEJORA_CORS_ORIGINS (orígenes separados por comas, \
+                 p. ej. MEJORA_CORS_ORIGINS={origin}) y reinicie el servicio; en desarrollo http://localhost:* y \
+                 http://127.0.0.1:* se permiten sin configurarlo."
+            ),
+        ),
+        CorsError::MethodNotAllowed | CorsError::BadRequestMethod => ApiError::new(ErrorCode::CorsRefused).detail(
+            "The method in Access-Control-Request-Method is not allowed: use GET, POST, PATCH, PUT or DELETE",
+            "El método de Access-Control-Request-Method no está permitido: use GET, POST, PATCH, PUT o DELETE",
+        ),
+        CorsError::HeadersNotAllowed | CorsError::BadRequestHeaders => ApiError::new(ErrorCode::CorsRefused).detail(
+            "A header in Access-Control-Request-Headers is not allowed: the API accepts Authorization, \
+             Content-Type, Accept, Accept-Language, If-Match, Idempotency-Key and X-Request-Id",
+            "Un encabezado de Access-Control-Request-Headers no está permitido: la API acepta Authorization, \
+             Content-Type, Accept, Accept-Language, If-Match, Idempotency-Key y X-Request-Id",
+        ),
+        other => ApiError::new(ErrorCode::CorsRefused)
+            .detail(format!("{other}"), format!("Solicitud CORS inválida: {other}")),
+    };
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, problem.error_response())
 }
 
 fn localise_problem(

@@ -24,3 +24,14 @@ pub fn set_nullable<T>(target: &mut Option<T>, value: Option<Option<T>>) {
         *target = v;
     }
 }
+
+/// Deserializes a merge-patch field that may be absent (`None`) or a value, but never `null`:
+/// a required field cannot be cleared, so `null` is a 422 naming it rather than a silent no-op.
+/// Use with `#[serde(default, deserialize_with = "crate::http::patch::required")]`.
+pub fn required<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}

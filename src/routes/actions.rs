@@ -112,6 +112,9 @@ pub async fn get_action(
 /// While the plan is `draft` or `submitted` any field may change. Once it is approved or
 /// running only `status`, `completed_on`, `responsible_id` and `responsible_unit` may (409
 /// `immutable` otherwise); nothing changes in closed, cancelled or superseded plans.
+/// Status moves: `planned ↔ in_progress`, either `→ done` or `→ cancelled`, `done → in_progress`
+/// while unrated; accepted evidence also moves it (see `POST /evidence/{id}/review`). Dates must
+/// stay inside the plan's window (422 `outside_plan_window`).
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body(content = UpdateActionRequest, content_type = "application/merge-patch+json"),
     params(("id" = Uuid, Path, description = "Action id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
     responses(
@@ -170,7 +173,8 @@ pub async fn delete_action(
 ///
 /// For auditors (control office), on actions of approved, running or closed plans.
 /// Segregation of duties: the action's responsible user cannot rate it (403
-/// `segregation_of_duties`). `met` and `met_late` need the action `done`.
+/// `segregation_of_duties`). `met` and `met_late` need the action `done`; an action completed
+/// after its due date is `met_late`, never `met` (422 `late`).
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body = EvaluateActionRequest,
     params(
         ("id" = Uuid, Path, description = "Action id"),

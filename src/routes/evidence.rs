@@ -173,7 +173,9 @@ pub async fn delete_evidence(
 /// For auditors: `accepted`, `rejected` or `needs_changes` (the last two with a note) on
 /// `submitted` evidence. Nobody reviews evidence they reported or that proves an action they
 /// are responsible for (403 `segregation_of_duties`). Accepted evidence counts towards the
-/// action's progress and is immutable from then on.
+/// action's progress and is immutable from then on. Acceptance moves the action: a planned
+/// action becomes `in_progress`, and one whose accepted quantity reaches its target becomes
+/// `done`, completed on the evidence's date (a new action version and audit event).
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), request_body = ReviewEvidenceRequest,
     params(
         ("id" = Uuid, Path, description = "Evidence id"),

@@ -8,7 +8,7 @@ use crate::dto::actions::{ActionResponse, EvaluateActionRequest, ReformulateActi
 use crate::dto::validate::Checks;
 use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, PlanStatus};
 use crate::entities::{action, user};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, FieldError};
 use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -52,10 +52,29 @@ pub async fn evaluate(
     {
         c.push("compliance", "not_done", "an action is met only once it is done");
     }
+    if let (ComplianceResult::Met, Some(done)) = (req.compliance, current.completed_on) {
+        // The traffic light shows such an action amber; `met` would contradict it.
+        if done > current.due_date {
+            c.add(Some(
+                FieldError::new(
+                    "compliance",
+                    "late",
+                    format!(
+                        "the action was completed on {done}, after its due date {}: rate it met_late",
+                        current.due_date
+                    ),
+                )
+                .with_spanish(format!(
+                    "la acción se terminó el {done}, después de su fecha límite {}: califíquela met_late",
+                    current.due_date
+                )),
+            ));
+        }
+    }
     c.finish()?;
     ensure_not_responsible(conn, actor, &current).await?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     if !RATED_IN.contains(&owner.status) || current.status == ActionStatus::Cancelled {
         return Err(ApiError::conflict(

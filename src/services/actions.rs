@@ -10,7 +10,7 @@ use crate::dto::actions::{ActionResponse, CreateActionRequest, UpdateActionReque
 use crate::dto::validate::Checks;
 use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, PlanStatus};
 use crate::entities::{action, action_finding, action_objective, category, evidence, finding, plan, user};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::patch::{set, set_nullable};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
@@ -52,6 +52,23 @@ pub fn check(c: &mut Checks, m: &action::Model) {
         }
         if cost.normalize().scale() > 2 {
             c.push("estimated_cost", "too_precise", "must have at most two decimals");
+        }
+    }
+}
+
+/// An action's dates fall inside its plan's implementation window (when the plan has one).
+pub fn check_window(c: &mut Checks, m: &action::Model, owner: &plan::Model) {
+    let (Some(start), Some(end)) = (owner.start_date, owner.end_date) else { return };
+    for (field, date) in [("start_date", m.start_date), ("due_date", m.due_date)] {
+        if date < start || date > end {
+            c.add(Some(
+                FieldError::new(
+                    field,
+                    "outside_plan_window",
+                    format!("must be within the plan's implementation window, {start} to {end}"),
+                )
+                .with_spanish(format!("debe estar dentro de las fechas de ejecución del plan, {start} a {end}")),
+            ));
         }
     }
 }
@@ -260,6 +277,7 @@ pub async fn create(
     };
     let mut c = Checks::new();
     check(&mut c, &model);
+    check_window(&mut c, &model, &owner);
     c.finish()?;
     let findings =
         super::tenancy::check_ids::<finding::Entity>(conn, org, "finding_ids", "unknown_finding", &req.finding_ids)
@@ -386,6 +404,9 @@ pub async fn update(
     change_status(&current, &mut next, req.completed_on)?;
     let mut c = Checks::new();
     check(&mut c, &next);
+    if next.start_date != current.start_date || next.due_date != current.due_date {
+        check_window(&mut c, &next, &owner);
+    }
     c.finish()?;
     let findings = match req.finding_ids.as_deref() {
         Some(ids) => {
@@ -404,9 +425,13 @@ pub async fn update(
         check_category(conn, org, current.plan_id, next.category_id).await?;
     }
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     read_only(&owner)?;
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current && findings.is_none() && objectives.is_none() {
+        return response(conn, current).await;
+    }
     if content_changes {
         ensure_editable(&owner)?;
     }
@@ -433,7 +458,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let (current, owner) = find_with_plan(conn, org, id).await?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     ensure_editable(&owner)?;
     if evidence::Entity::find().filter(evidence::Column::ActionId.eq(id)).count(conn).await? > 0 {
@@ -458,7 +483,10 @@ pub async fn delete(
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
+            "The resource changed while this request ran; read it again and retry with its new ETag",
+            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
+        ));
     }
     audit::record(conn, actor, Entry::new(org, "action", id, "delete").before(&before)).await?;
     Ok(())

@@ -210,9 +210,13 @@ pub async fn update(
     check(&mut c, &next);
     c.finish()?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     ensure_editable(&owner)?;
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current {
+        return Ok(current);
+    }
     next.updated_at = super::now();
     next.updated_by = actor.id;
     next.version = current.version + 1;
@@ -239,7 +243,7 @@ pub async fn delete(
     let current = find_in_org::<category::Entity>(conn, org, id).await?;
     let owner = find_for_update(conn, org, current.plan_id).await?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     ensure_editable(&owner)?;
     let result = category::Entity::delete_many()
@@ -249,7 +253,10 @@ pub async fn delete(
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
+            "The resource changed while this request ran; read it again and retry with its new ETag",
+            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
+        ));
     }
     audit::record(conn, actor, Entry::new(org, "category", id, "delete").before(&CategoryResponse::from(current)))
         .await?;

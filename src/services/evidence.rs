@@ -207,9 +207,16 @@ pub async fn update(
     check(&mut c, &next);
     c.finish()?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version).and_detail(
+            "Attaching or removing a file also changes the evidence's version.",
+            "Adjuntar o quitar un archivo también cambia la versión de la evidencia.",
+        ));
     }
     ensure_not_accepted(&current)?;
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current {
+        return response(conn, current).await;
+    }
     let before = response(conn, current.clone()).await?;
     next.review_status = ReviewStatus::Submitted;
     next.reviewed_by = None;
@@ -237,7 +244,10 @@ pub async fn delete(
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
     ensure_may_report(actor, &target)?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version).and_detail(
+            "Attaching or removing a file also changes the evidence's version.",
+            "Adjuntar o quitar un archivo también cambia la versión de la evidencia.",
+        ));
     }
     ensure_not_accepted(&current)?;
     let before = response(conn, current).await?;
@@ -291,7 +301,10 @@ pub async fn review(
     }
     ensure_not_responsible(conn, actor, &target).await?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version).and_detail(
+            "Attaching or removing a file also changes the evidence's version.",
+            "Adjuntar o quitar un archivo también cambia la versión de la evidencia.",
+        ));
     }
     ensure_not_accepted(&current)?;
     if current.review_status != ReviewStatus::Submitted {
@@ -311,9 +324,60 @@ pub async fn review(
     next.updated_by = actor.id;
     next.version = current.version + 1;
     update_versioned(conn, org, id, current.version, evidence::ActiveModel::from(next.clone())).await?;
+    let evidence_date = next.evidence_date.unwrap_or(next.cut_off_date);
     let after = response(conn, next).await?;
     audit::record(conn, actor, Entry::new(org, "evidence", id, "review").before(&before).after(&after)).await?;
+    if req.status == ReviewStatus::Accepted {
+        advance_action(conn, actor, target, evidence_date).await?;
+    }
     Ok(after)
+}
+
+/// What accepted evidence does to its action: the first acceptance moves a planned action to
+/// `in_progress`; acceptance that brings the accepted quantity to the target marks it `done`,
+/// completed on the date the evidence represents (never before the action's start nor after
+/// today). Cancelled and done actions are left alone. One audit event when it moves.
+async fn advance_action(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    current: action::Model,
+    evidence_date: chrono::NaiveDate,
+) -> Result<(), ApiError> {
+    if !matches!(current.status, ActionStatus::Planned | ActionStatus::InProgress) {
+        return Ok(());
+    }
+    let accepted =
+        super::progress::accepted_quantities(conn, &[current.id]).await?.get(&current.id).copied().unwrap_or(0.0);
+    let mut next = current.clone();
+    if accepted >= current.target_quantity {
+        next.status = ActionStatus::Done;
+        next.completed_on = Some(evidence_date.min(super::calendar::today()).max(current.start_date));
+    } else {
+        next.status = ActionStatus::InProgress;
+    }
+    if next == current {
+        return Ok(());
+    }
+    let before = super::actions::response(conn, current.clone()).await?;
+    next.updated_at = super::now();
+    next.updated_by = actor.id;
+    next.version = current.version + 1;
+    update_versioned(
+        conn,
+        current.organization_id,
+        current.id,
+        current.version,
+        action::ActiveModel::from(next.clone()),
+    )
+    .await?;
+    let after = super::actions::response(conn, next).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(current.organization_id, "action", current.id, "update").before(&before).after(&after),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Checks, before any byte is read, that `actor` may attach a file to evidence `id`.

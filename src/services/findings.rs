@@ -293,10 +293,14 @@ pub async fn update(
     c.finish()?;
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     if next.repeats_finding_id != current.repeats_finding_id {
         check_repeats(conn, org, id, next.repeats_finding_id).await?;
+    }
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current {
+        return Ok(current);
     }
     next.search = search_text(&next.finding_code, &next.report_code, &next.title);
     next.updated_at = super::now();
@@ -339,7 +343,7 @@ pub async fn transition(
     c.optional_text("note", req.note.as_deref(), 2000);
     c.finish()?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     let (from, to) = (current.status, req.to);
     if !transition_allowed(from, to) {
@@ -388,7 +392,7 @@ pub async fn link_plan(
 ) -> Result<finding::Model, ApiError> {
     let current = find_in_org::<finding::Entity>(conn, org, id).await?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     if let Some(plan) = plan_id {
         plan_in_org(conn, org, plan).await?;

@@ -143,7 +143,11 @@ pub async fn update(
     check(&mut c, &next);
     c.finish()?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
+    }
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current {
+        return Ok(current);
     }
     next.updated_at = super::now();
     next.updated_by = actor.id;
@@ -179,7 +183,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let current = find_in_org::<objective::Entity>(conn, org, id).await?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     let links = plan_objective::Entity::find().filter(plan_objective::Column::ObjectiveId.eq(id)).count(conn).await?
         + action_objective::Entity::find().filter(action_objective::Column::ObjectiveId.eq(id)).count(conn).await?;
@@ -197,7 +201,10 @@ pub async fn delete(
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
+            "The resource changed while this request ran; read it again and retry with its new ETag",
+            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
+        ));
     }
     audit::record(conn, actor, Entry::new(org, "objective", id, "delete").before(&ObjectiveResponse::from(current)))
         .await?;

@@ -157,7 +157,7 @@ pub async fn update(
     c.finish()?;
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     let mut next = current.clone();
     crate::http::patch::set(&mut next.name, req.name.map(|n| n.trim().to_string()));
@@ -173,7 +173,10 @@ pub async fn update(
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
+            "The resource changed while this request ran; read it again and retry with its new ETag",
+            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
+        ));
     }
     audit::record(
         conn,

@@ -260,7 +260,7 @@ pub async fn apply(
     // A malformed body is reported before a stale version: fixing the body comes first.
     check_input(&t)?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     if !t.allowed_from().contains(&current.status) {
         return Err(refused(&t, current.status));

@@ -336,9 +336,13 @@ pub async fn update(
     };
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     ensure_editable(&current)?;
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current && objective_ids.is_none() {
+        return response(conn, current).await;
+    }
     let before = response(conn, current.clone()).await?;
     next.updated_at = super::now();
     next.updated_by = actor.id;
@@ -362,7 +366,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let current = find_for_update(conn, org, id).await?;
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     if current.status != PlanStatus::Draft {
         return Err(ApiError::conflict(
@@ -382,7 +386,10 @@ pub async fn delete(
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
+            "The resource changed while this request ran; read it again and retry with its new ETag",
+            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
+        ));
     }
     audit::record(conn, actor, Entry::new(org, "plan", id, "delete").before(&before)).await?;
     Ok(())

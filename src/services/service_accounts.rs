@@ -6,7 +6,7 @@ use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::identity::{roles, CreateServiceAccountRequest, ServiceAccountResponse, UpdateServiceAccountRequest};
 use crate::dto::validate::Checks;
 use crate::entities::service_account;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::http::pagination::{Page, PageParams};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -107,7 +107,7 @@ pub async fn update(
     }
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     let mut next = current.clone();
     crate::http::patch::set(&mut next.name, req.name.map(|n| n.trim().to_string()));

@@ -65,7 +65,10 @@ where
         .exec(conn)
         .await?;
     if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
+            "The resource changed while this request ran; read it again and retry with its new ETag",
+            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
+        ));
     }
     Ok(())
 }

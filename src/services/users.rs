@@ -143,13 +143,17 @@ pub async fn update(
     }
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed));
+        return Err(ApiError::stale(current.version, expected_version));
     }
     let mut next = current.clone();
     crate::http::patch::set(&mut next.display_name, req.display_name.map(|n| n.trim().to_string()));
     crate::http::patch::set(&mut next.roles, req.roles.map(roles));
     crate::http::patch::set_nullable(&mut next.unit, req.unit);
     crate::http::patch::set(&mut next.active, req.active);
+    // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
+    if next == current {
+        return Ok(current);
+    }
     next.updated_at = super::now();
     next.updated_by = actor.id;
     next.version = current.version + 1;
