@@ -5,6 +5,7 @@
 //! act); converters leave HTML tags in cells. This module reads the plan metadata out of those
 //! blocks and hands back the bare table (one column-header row, then data rows). It also reads
 //! the two-cell `label, value` blocks of this service's own export.
+use super::period::read_period;
 use super::ti_pl03;
 use crate::dto::lenient::parse_date;
 use crate::entities::enums::fold;
@@ -109,12 +110,6 @@ fn set<T>(slot: &mut Option<T>, value: Option<T>) {
     }
 }
 
-fn period(text: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let inner = text.trim().trim_start_matches('(').trim_end_matches(')');
-    let (a, b) = inner.split_once(" al ").or_else(|| inner.split_once(" - "))?;
-    Some((parse_date(a.trim())?, parse_date(b.trim())?)).filter(|(a, b)| a <= b)
-}
-
 impl DocumentMetadata {
     fn apply(&mut self, label: Label, value: &str) {
         let text = Some(value.trim().to_string()).filter(|v| !v.is_empty());
@@ -126,7 +121,7 @@ impl DocumentMetadata {
             Label::Title => set(&mut self.title, text),
             Label::ApprovedOn => set(&mut self.approved_on, parse_date(value.trim())),
             Label::Act => set(&mut self.approval_reference, text),
-            Label::Window => set(&mut self.window, period(value)),
+            Label::Window => set(&mut self.window, read_period(value, value).ok()),
         }
     }
 

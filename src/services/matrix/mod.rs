@@ -3,5 +3,6 @@
 pub mod document;
 pub mod export;
 pub mod import;
+pub mod period;
 pub mod sheet;
 pub mod ti_pl03;
