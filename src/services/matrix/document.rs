@@ -179,10 +179,17 @@ impl DocumentMetadata {
                 Some((h, t)) => (fold(h), t.trim()),
                 None => (fold(item), ""),
             };
-            let starts = [("elaboro", Section::Prepared), ("aprobo", Section::Approved), ("reviso", Section::Other)]
-                .into_iter()
-                .find(|(word, _)| head == *word)
-                .map(|(_, s)| s);
+            let starts = [
+                ("elaboro", Section::Prepared),
+                ("elaborado por", Section::Prepared),
+                ("aprobo", Section::Approved),
+                ("aprobado por", Section::Approved),
+                ("reviso", Section::Other),
+                ("revisado por", Section::Other),
+            ]
+            .into_iter()
+            .find(|(word, _)| head == *word)
+            .map(|(_, s)| s);
             let started = starts.is_some();
             if let Some(s) = starts {
                 section = s;
@@ -275,9 +282,12 @@ fn is_column_header(row: &[String]) -> bool {
 
 fn is_footer_start(row: &[String]) -> bool {
     let first = row.iter().map(|c| c.trim()).find(|c| !c.is_empty()).unwrap_or("");
+    // The whole label, so that a paragraph such as `Firma digital: …` stays in the table.
     let head = fold(first.split(':').next().unwrap_or(""));
-    let head = head.split(' ').next().unwrap_or("");
-    matches!(head, "elaboro" | "aprobo" | "reviso" | "firma" | "firmas")
+    matches!(
+        head.as_str(),
+        "elaboro" | "aprobo" | "reviso" | "firma" | "firmas" | "elaborado por" | "aprobado por" | "revisado por"
+    )
 }
 
 /// Splits a converted document into its metadata and its table. Without a column-header row
@@ -345,6 +355,7 @@ mod tests {
             &["", "", "FECHA DE PROBABIÓN: 21/05/2024"],
             &["CATEGORÍAS", "PUNTAJE", "DISEÑO ALTERNATIVAS DE MEJORA", "MEJORAS", "EVALUACIÓN"],
             &["", "40", "Tres", "", ""],
+            &["", "", "Firma digital: certificados para los actos", "", ""],
             &["Elaboró:"],
             &["Martha Cecilia Saldaña S"],
             &["Asesora Externa"],
@@ -363,7 +374,7 @@ mod tests {
         assert_eq!(m.approved_by.as_deref(), Some("Comité Institucional de Gestión y Desempeño"));
         assert_eq!(m.approval_reference.as_deref(), Some("Acta No. 05 de 2024"));
         // The table: one header, the data rows, page headers gone, tags stripped.
-        assert_eq!(doc.table.len(), 3);
+        assert_eq!(doc.table.len(), 4);
         assert_eq!(doc.table[1][2], "Uno\nDos & tres");
         assert_eq!(doc.table[2][1], "40");
     }
