@@ -5,6 +5,7 @@
 //! act); converters leave HTML tags in cells. This module reads the plan metadata out of those
 //! blocks and hands back the bare table (one column-header row, then data rows). It also reads
 //! the two-cell `label, value` blocks of this service's own export.
+use super::period::read_period;
 use super::ti_pl03;
 use crate::dto::lenient::parse_date;
 use crate::entities::enums::fold;
@@ -109,12 +110,6 @@ fn set<T>(slot: &mut Option<T>, value: Option<T>) {
     }
 }
 
-fn period(text: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let inner = text.trim().trim_start_matches('(').trim_end_matches(')');
-    let (a, b) = inner.split_once(" al ").or_else(|| inner.split_once(" - "))?;
-    Some((parse_date(a.trim())?, parse_date(b.trim())?)).filter(|(a, b)| a <= b)
-}
-
 impl DocumentMetadata {
     fn apply(&mut self, label: Label, value: &str) {
         let text = Some(value.trim().to_string()).filter(|v| !v.is_empty());
@@ -126,7 +121,7 @@ impl DocumentMetadata {
             Label::Title => set(&mut self.title, text),
             Label::ApprovedOn => set(&mut self.approved_on, parse_date(value.trim())),
             Label::Act => set(&mut self.approval_reference, text),
-            Label::Window => set(&mut self.window, period(value)),
+            Label::Window => set(&mut self.window, read_period(value, value).ok()),
         }
     }
 
@@ -184,10 +179,17 @@ impl DocumentMetadata {
                 Some((h, t)) => (fold(h), t.trim()),
                 None => (fold(item), ""),
             };
-            let starts = [("elaboro", Section::Prepared), ("aprobo", Section::Approved), ("reviso", Section::Other)]
-                .into_iter()
-                .find(|(word, _)| head == *word)
-                .map(|(_, s)| s);
+            let starts = [
+                ("elaboro", Section::Prepared),
+                ("elaborado por", Section::Prepared),
+                ("aprobo", Section::Approved),
+                ("aprobado por", Section::Approved),
+                ("reviso", Section::Other),
+                ("revisado por", Section::Other),
+            ]
+            .into_iter()
+            .find(|(word, _)| head == *word)
+            .map(|(_, s)| s);
             let started = starts.is_some();
             if let Some(s) = starts {
                 section = s;
@@ -280,9 +282,12 @@ fn is_column_header(row: &[String]) -> bool {
 
 fn is_footer_start(row: &[String]) -> bool {
     let first = row.iter().map(|c| c.trim()).find(|c| !c.is_empty()).unwrap_or("");
+    // The whole label, so that a paragraph such as `Firma digital: …` stays in the table.
     let head = fold(first.split(':').next().unwrap_or(""));
-    let head = head.split(' ').next().unwrap_or("");
-    matches!(head, "elaboro" | "aprobo" | "reviso" | "firma" | "firmas")
+    matches!(
+        head.as_str(),
+        "elaboro" | "aprobo" | "reviso" | "firma" | "firmas" | "elaborado por" | "aprobado por" | "revisado por"
+    )
 }
 
 /// Splits a converted document into its metadata and its table. Without a column-header row
@@ -350,6 +355,7 @@ mod tests {
             &["", "", "FECHA DE PROBABIÓN: 21/05/2024"],
             &["CATEGORÍAS", "PUNTAJE", "DISEÑO ALTERNATIVAS DE MEJORA", "MEJORAS", "EVALUACIÓN"],
             &["", "40", "Tres", "", ""],
+            &["", "", "Firma digital: certificados para los actos", "", ""],
             &["Elaboró:"],
             &["Martha Cecilia Saldaña S"],
             &["Asesora Externa"],
@@ -368,7 +374,7 @@ mod tests {
         assert_eq!(m.approved_by.as_deref(), Some("Comité Institucional de Gestión y Desempeño"));
         assert_eq!(m.approval_reference.as_deref(), Some("Acta No. 05 de 2024"));
         // The table: one header, the data rows, page headers gone, tags stripped.
-        assert_eq!(doc.table.len(), 3);
+        assert_eq!(doc.table.len(), 4);
         assert_eq!(doc.table[1][2], "Uno\nDos & tres");
         assert_eq!(doc.table[2][1], "40");
     }

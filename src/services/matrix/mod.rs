@@ -3,6 +3,7 @@
 pub mod document;
 pub mod export;
 pub mod import;
+pub mod period;
 pub mod sheet;
 pub mod sireci;
 pub mod ti_pl03;

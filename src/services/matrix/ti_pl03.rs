@@ -2,7 +2,7 @@
 //! MEJORAS PARA IMPLEMENTAR, EVALUACIÓN DE LA EFICACIA), one or more rows per category. Rows
 //! with an empty or repeated category continue the category above. This module turns rows into
 //! categories with their actions, and back; it knows nothing of the database.
-use crate::dto::lenient::parse_date;
+pub use super::period::{parse_period, take_period, Period};
 use crate::entities::enums::fold;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -117,84 +117,6 @@ pub fn parse_score(cell: &str) -> Result<Option<f64>, String> {
         Ok(_) => Err("must be between 0 and 100".into()),
         Err(_) => Err(format!("{cell:?} is not a number")),
     }
-}
-
-type Period = (NaiveDate, NaiveDate);
-
-/// Words that open a period (`Fecha: (01/08/2024 al 31/12/2027)`, `Plazo: …`).
-const PERIOD_WORDS: [&str; 4] = ["fecha", "plazo", "periodo", "período"];
-
-/// `text` without the leading `word`, compared without case.
-fn strip_word<'a>(text: &'a str, word: &str) -> Option<&'a str> {
-    let mut chars = text.char_indices();
-    for w in word.chars() {
-        let (_, c) = chars.next()?;
-        if !c.to_lowercase().eq(w.to_lowercase()) {
-            return None;
-        }
-    }
-    let rest = chars.next().map_or(text.len(), |(i, _)| i);
-    Some(&text[rest..])
-}
-
-fn read_period(inner: &str, written: &str) -> Result<Period, String> {
-    let inner = inner.trim();
-    let Some((a, b)) = inner.split_once(" al ").or_else(|| inner.split_once(" - ")) else {
-        return Err(format!("{written:?}: expected 'Fecha: (DD/MM/YYYY al DD/MM/YYYY)'"));
-    };
-    match (parse_date(a.trim()), parse_date(b.trim())) {
-        (Some(start), Some(end)) if start <= end => Ok((start, end)),
-        (Some(_), Some(_)) => Err(format!("{written:?}: the period ends before it starts")),
-        _ => Err(format!("{written:?}: dates must be DD/MM/YYYY")),
-    }
-}
-
-/// Finds a period anywhere in a paragraph (`… de los datos. Fecha: (01/08/2024 al 31/12/2027)`)
-/// and returns the paragraph without it, with the period read; `None` when there is none. A
-/// period word counts only when a `:` or `(` follows it, so prose such as `las fechas de
-/// publicación` is left alone.
-pub fn take_period(line: &str) -> Option<(String, Result<Period, String>)> {
-    for (start, _) in line.char_indices() {
-        if line[..start].chars().next_back().is_some_and(char::is_alphanumeric) {
-            continue;
-        }
-        let Some(after) = PERIOD_WORDS.iter().find_map(|w| strip_word(&line[start..], w)) else { continue };
-        let trimmed = after.trim_start();
-        let body_at = line.len() - trimmed.len();
-        let (inner, end) = if let Some(rest) = trimmed.strip_prefix(':') {
-            let rest_trimmed = rest.trim_start();
-            let at = line.len() - rest_trimmed.len();
-            match rest_trimmed.strip_prefix('(') {
-                Some(p) => match p.find(')') {
-                    Some(close) => (&p[..close], at + 1 + close + 1),
-                    None => (p, line.len()),
-                },
-                None => (rest_trimmed, line.len()),
-            }
-        } else if let Some(p) = trimmed.strip_prefix('(') {
-            match p.find(')') {
-                Some(close) => (&p[..close], body_at + 1 + close + 1),
-                None => (p, line.len()),
-            }
-        } else {
-            continue;
-        };
-        let written = line[start..end].trim();
-        let (before, after) = (line[..start].trim_end(), line[end..].trim_start());
-        let rest = if before.is_empty() || after.is_empty() {
-            format!("{before}{after}")
-        } else {
-            format!("{before} {after}")
-        };
-        return Some((rest.trim().to_string(), read_period(inner, written)));
-    }
-    None
-}
-
-/// Reads a paragraph that is only a period, such as `Fecha: (01/08/2024 al 31/12/2027)`;
-/// `None` when the line is not one.
-pub fn parse_period(line: &str) -> Option<Result<Period, String>> {
-    take_period(line).filter(|(rest, _)| rest.is_empty()).map(|(_, p)| p)
 }
 
 fn is_not_applicable(text: &str) -> bool {
