@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes hostile XLSX seeds (issue 13.1) into the fuzz corpora of `spreadsheet` and
-`matrix_files`: a cell at XFD1048576, a declared dimension to the far corner, a shared-strings
+`matrix_files`: a cell at XFD1048576, a declared dimension to the far corner (harmless), a shared-strings
 part declaring 4,000,000,000 strings, XML nested 100,000 deep, a part that inflates over
 1000x, a part whose declared sizes lie, and an ordinary workbook. Each seed starts with the
 target's knob byte (`1`: XLSX for matrix_files; odd: sheet "Plan" for spreadsheet)."""

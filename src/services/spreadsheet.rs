@@ -444,14 +444,9 @@ impl<'a> Book<'a> {
                 _ => continue,
             };
             match e.local_name().as_ref() {
-                "dimension" => {
-                    if let Some(reference) = attr(&e, "ref")? {
-                        let last = reference.rsplit(':').next().unwrap_or(&reference);
-                        if let Some((r, c)) = cell_ref(last) {
-                            grid.check_position(r, c, "the sheet declares its dimension")?;
-                        }
-                    }
-                }
+                // The declared `<dimension>` is not read: nothing is sized from it, and converters
+                // write it wrong (a grid to XFD1048576 around a few cells), so it can neither
+                // hurt nor be held against a file. Only the cells themselves count.
                 "row" => {
                     row = match attr(&e, "r")?.map(|v| v.trim().parse::<u32>()) {
                         Some(Ok(r)) if r > 0 => r,
@@ -1008,6 +1003,12 @@ mod hostile_tests {
     #[test]
     fn a_cell_costs_at_most_32_bytes_as_the_readme_says() {
         assert!(std::mem::size_of::<Data>() <= 32);
+    }
+
+    #[test]
+    fn a_declared_dimension_to_the_far_corner_costs_nothing() {
+        let sheet = br#"<worksheet><dimension ref="A1:XFD1048576"/><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>"#;
+        assert_eq!(read_rows(&workbook(sheet), None, &Limits::matrix()).unwrap(), vec![vec![Data::Float(1.0)]]);
     }
 
     #[test]
