@@ -211,6 +211,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .service(scope::scope("/api/v1").configure(routes::configure))
             .split_for_parts();
         app.default_service(web::to(http::fallback))
+            .wrap(from_fn(crate::auth::check_bearer))
             .wrap(cors(&origins, local_dev))
             .wrap(from_fn(http::request_context))
     })

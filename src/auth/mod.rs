@@ -9,7 +9,9 @@ use crate::entities::{service_account, user};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::RequestContext;
 use crate::startup::AppState;
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use jwt::PrincipalKind;
 use sea_orm::EntityTrait;
@@ -109,8 +111,12 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
+        let checked = req.extensions_mut().remove::<Checked>();
         Box::pin(async move {
-            let principal = authenticate(&req).await?;
+            let principal = match checked {
+                Some(Checked(outcome)) => outcome?,
+                None => authenticate(&req).await?,
+            };
             let allowed = if P::PLATFORM_OPERATOR {
                 principal.platform_operator
             } else {
@@ -138,6 +144,26 @@ fn needs<P: Policy>() -> ApiError {
         format!("This operation needs one of the roles: {}", codes.join(", ")),
         format!("Esta operación requiere uno de los roles: {}", labels.join(", ")),
     )
+}
+
+/// The bearer-token check of one request, made by [`check_bearer`] before the handler runs.
+struct Checked(Result<Principal, ApiError>);
+
+/// Middleware: checks the bearer token before any handler argument is extracted. Actix polls a
+/// handler's extractors together and answers the first error; without this, a body that fails
+/// to parse could win the race against the (asynchronous) principal lookup, and a caller
+/// without the role would get 400 instead of 403 depending on timing. With the check done
+/// here, [`Auth`] resolves on its first poll and its refusal always comes first.
+pub async fn check_bearer(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+        let http = req.request().clone();
+        let outcome = authenticate(&http).await;
+        req.extensions_mut().insert(Checked(outcome));
+    }
+    next.call(req).await
 }
 
 async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {

@@ -82,7 +82,9 @@ async fn incidences_belong_to_comptroller_findings_and_an_amount_to_a_fiscal_one
         );
     }
     let bad = json!({"source": "comptroller", "report_code": "R", "finding_code": "X", "title": "T", "presumed_incidence": ["administrativa"]});
-    assert_eq!(app.post("/api/v1/findings", &auditor, &bad).await.status(), 400);
+    // An unknown incidence is a wrong value in well-formed JSON: 422 naming the element.
+    let problem = assert_problem(app.post("/api/v1/findings", &auditor, &bad).await, 422, "validation_failed").await;
+    assert!(problem["errors"][0]["field"].as_str().is_some_and(|f| f.starts_with("presumed_incidence")), "{problem}");
 }
 
 #[tokio::test]
