@@ -45,6 +45,7 @@ pub async fn login(
 #[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
     (status = 200, description = "New tokens", body = TokenResponse),
     (status = 401, description = "Invalid, expired, revoked or reused refresh token", body = Problem),
+    (status = 422, description = "The body lacks `refresh_token` or has other fields", body = Problem),
 ))]
 #[post("/auth/refresh")]
 pub async fn refresh(
@@ -60,7 +61,10 @@ pub async fn refresh(
 ///
 /// Revokes the refresh token and every token rotated from the same sign-in. Unknown tokens are
 /// accepted silently. Access tokens already issued expire on their own (see `expires_in`).
-#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses((status = 204, description = "Revoked")))]
+#[utoipa::path(tag = "auth", request_body = RefreshRequest, responses(
+    (status = 204, description = "Revoked"),
+    (status = 422, description = "The body lacks `refresh_token` or has other fields", body = Problem),
+))]
 #[post("/auth/logout")]
 pub async fn logout(
     req: HttpRequest,

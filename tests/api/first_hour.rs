@@ -549,3 +549,17 @@ async fn a_403_names_the_roles_the_operation_needs() {
     let problem = assert_problem(res, 403, "forbidden").await;
     assert!(problem["detail"].as_str().unwrap().starts_with("Esta operación requiere uno de los roles: "), "{problem}");
 }
+
+#[tokio::test]
+async fn every_operation_with_a_json_body_documents_its_422() {
+    let spec: Value = serde_json::from_str(&mejora::openapi::to_pretty_json(&mejora::openapi::document())).unwrap();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let json_body =
+                op["requestBody"]["content"].as_object().is_some_and(|c| c.keys().any(|k| k.contains("json")));
+            if json_body {
+                assert!(op["responses"].get("422").is_some(), "{method} {path} takes JSON but does not document 422");
+            }
+        }
+    }
+}
