@@ -124,6 +124,22 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
     }
 }
 
+/// Middleware: loads the caller's principal into the cache before the handler's extractors
+/// run. Extractors are polled together and the first to fail answers; with the principal
+/// cached, `Auth<P>` decides on its first poll, so a caller whose roles do not allow a write
+/// gets 403 whatever the body or path (not a 400 about a body it may not send at all).
+pub async fn authenticate_first(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let reads = matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD);
+    if !reads && req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+        // The outcome is the handler's to report; this only warms the cache.
+        let _ = authenticate(req.request()).await;
+    }
+    next.call(req).await
+}
+
 async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()

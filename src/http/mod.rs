@@ -5,6 +5,7 @@ pub mod etag;
 pub mod idempotency;
 pub mod pagination;
 pub mod patch;
+pub mod query_schema;
 pub mod upload;
 
 use crate::error::{ApiError, ErrorCode, ProblemSource};
