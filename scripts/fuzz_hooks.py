@@ -19,7 +19,7 @@ def viewer_writes_are_forbidden(ctx, response, case):
         return None
     method = case.method.upper()
     # Probes of undocumented methods (405) are not the operation's own writes.
-    if (response.request.method or "").upper() != method:
+    if method != case.operation.method.upper():
         return None
     path = case.operation.path
     secured = bool(case.operation.definition.raw.get("security"))
