@@ -70,7 +70,7 @@ FUZZ_ROLE=all "$VENV/bin/st" run "$api/openapi.json" \
   --include-path-regex '^/api/v1/(plans|categories|actions|evidence)(/|$)' \
   --exclude-path-regex '/imports' \
   --phases stateful \
-  --max-time "${STATEFUL_SECONDS:-120}" \
+  --max-time "${STATEFUL_SECONDS:-90}" \
   --seed "$SEED" \
   --no-color || status=$?
 echo "=== viewer: every write must answer 403"
