@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Contract fuzzing: starts the service on a fresh SQLite file (or DATABASE_URL), signs in as the
-# bootstrap administrator and runs schemathesis over every operation of the served OpenAPI
-# document with all checks. Fails on any 5xx, schema violation or undocumented status.
-#   scripts/fuzz-contract.sh            # bounded run (CI)
-#   MAX_EXAMPLES=200 scripts/fuzz-contract.sh
+# Contract fuzzing: starts the service on a fresh SQLite file (or FUZZ_DATABASE_URL), signs in as
+# the bootstrap administrator and gives it every role, then runs schemathesis over every
+# operation of the served OpenAPI document with all checks, including the stateful phase that
+# follows the document's links (plan → category → action → evidence). A second run with a
+# viewer's token covers every write and checks that each answers 403. Fails on any 5xx, schema
+# violation, undocumented status or a viewer's write not refused.
+#   scripts/fuzz-contract.sh                       # bounded run (CI), new random seed
+#   SEED=123456 scripts/fuzz-contract.sh           # replay a run (the seed is printed)
+#   MAX_EXAMPLES=200 scripts/fuzz-contract.sh      # longer
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/mejora-target}"
 VENV="${MEJORA_VENV:-$HOME/.cache/mejora-venv}"
 MAX_EXAMPLES="${MAX_EXAMPLES:-25}"
 PORT="${PORT:-18089}"
+SEED="${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
+echo "schemathesis seed: $SEED (replay with SEED=$SEED scripts/fuzz-contract.sh)"
 
 if [ ! -x "$VENV/bin/st" ]; then
   python3 -m venv "$VENV"
@@ -28,19 +34,58 @@ password="contract fuzzing password 2026"
   exec "$CARGO_TARGET_DIR/debug/mejora" serve
 ) > "$work/service.log" 2>&1 &
 pid=$!
+api="http://127.0.0.1:$PORT/api/v1"
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break; sleep 0.2; done
-token="$(curl -sf "http://127.0.0.1:$PORT/api/v1/auth/login" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"admin@fuzz.gov.co\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+login() { curl -sf "$api/auth/login" -H 'Content-Type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" | json '["access_token"]'; }
+
+# The bootstrap administrator (also the platform operator) takes every role, so no operation is
+# refused for lack of one; a viewer is added for the second run.
+admin="$(login admin@fuzz.gov.co "$password")"
+me="$(curl -sf "$api/me" -H "Authorization: Bearer $admin" | json '["id"]')"
+etag="$(curl -sf -D - -o /dev/null "$api/users/$me" -H "Authorization: Bearer $admin" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
+curl -sf -X PATCH "$api/users/$me" -H "Authorization: Bearer $admin" -H "If-Match: $etag" \
+  -H 'Content-Type: application/merge-patch+json' \
+  -d '{"roles":["admin","planner","responsible","auditor","viewer"]}' | json '["roles"]'
+curl -sf "$api/users" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"viewer@fuzz.gov.co\",\"display_name\":\"Viewer\",\"password\":\"$password\",\"roles\":[\"viewer\"]}" >/dev/null
+viewer="$(login viewer@fuzz.gov.co "$password")"
+
+export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=fuzz_hooks
 status=0
-"$VENV/bin/st" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
+echo "=== every role: every operation, all checks"
+FUZZ_ROLE=all "$VENV/bin/st" run "$api/openapi.json" \
   --checks all \
-  --header "Authorization: Bearer $token" \
+  --header "Authorization: Bearer $admin" \
   --max-examples "$MAX_EXAMPLES" \
   --exclude-path "/api/v1/me/password" \
-  --seed 20261123 \
+  --phases examples,coverage,fuzzing \
+  --seed "$SEED" \
+  --no-color || status=$?
+echo "=== every role: stateful, following the links plan → category → action → evidence"
+FUZZ_ROLE=all "$VENV/bin/st" run "$api/openapi.json" \
+  --checks all \
+  --header "Authorization: Bearer $admin" \
+  --max-examples "$MAX_EXAMPLES" \
+  --include-path-regex '^/api/v1/(plans|categories|actions|evidence)(/|$)' \
+  --exclude-path-regex '/imports' \
+  --phases stateful \
+  --max-time "${STATEFUL_SECONDS:-90}" \
+  --seed "$SEED" \
+  --no-color || status=$?
+echo "=== viewer: every write must answer 403"
+FUZZ_ROLE=viewer "$VENV/bin/st" run "$api/openapi.json" \
+  --checks not_a_server_error,viewer_writes_are_forbidden \
+  --header "Authorization: Bearer $viewer" \
+  --max-examples "$(( (MAX_EXAMPLES + 4) / 5 ))" \
+  --include-method POST --include-method PUT --include-method PATCH --include-method DELETE \
+  --exclude-path-regex '^/api/v1/(auth/|me/password)' \
+  --phases examples,coverage,fuzzing \
+  --seed "$SEED" \
   --no-color || status=$?
 if grep -q "handler panicked\|request failed" "$work/service.log"; then
   echo "the service logged failures:"; grep "handler panicked\|request failed" "$work/service.log" | head -20
   status=1
 fi
+echo "schemathesis seed: $SEED"
 exit $status

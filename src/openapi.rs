@@ -7,6 +7,7 @@ use crate::dto::plans::PlanSort;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::routes;
 use actix_web::App;
+use utoipa::openapi::link::LinkBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayItems, Schema};
@@ -152,7 +153,54 @@ pub fn complete(mut api: Document) -> Document {
         }
     }
     share_page_items(&mut api);
+    add_links(&mut api);
     api
+}
+
+/// `(from operation, link name, to operation, also pass the ETag as If-Match, request body)`.
+type LinkSpec = (&'static str, &'static str, &'static str, bool, Option<&'static str>);
+
+/// OpenAPI links along the plan → category → action → evidence chain: the id (and the ETag,
+/// for operations that need `If-Match`) a creation answers with is what the next call takes.
+/// Clients read them as documentation; schemathesis follows them in stateful runs.
+const LINKS: &[LinkSpec] = &[
+    ("create_plan", "GetPlan", "get_plan", false, None),
+    ("create_plan", "UpdatePlan", "update_plan", true, None),
+    ("create_plan", "SubmitPlan", "submit_plan", true, None),
+    ("create_plan", "CreateCategory", "create_category", false, None),
+    ("create_plan", "CreateAction", "create_action", false, None),
+    ("create_plan", "PlanReport", "plan_report", false, None),
+    ("create_category", "GetCategory", "get_category", false, None),
+    ("create_category", "UpdateCategory", "update_category", true, None),
+    ("create_category", "CreateActionInCategory", "create_action", false, Some("category_id")),
+    ("create_action", "GetAction", "get_action", false, None),
+    ("create_action", "UpdateAction", "update_action", true, None),
+    ("create_action", "EvaluateAction", "evaluate_action", true, None),
+    ("create_action", "CreateEvidence", "create_evidence", false, None),
+    ("create_evidence", "GetEvidence", "get_evidence", false, None),
+    ("create_evidence", "UpdateEvidence", "update_evidence", true, None),
+    ("create_evidence", "ReviewEvidence", "review_evidence", true, None),
+    ("create_evidence", "UploadEvidenceFile", "upload_evidence_file", false, None),
+];
+
+fn add_links(api: &mut Document) {
+    for item in api.paths.paths.values_mut() {
+        let Some(op) = item.post.as_mut() else { continue };
+        let Some(from) = op.operation_id.clone() else { continue };
+        let Some(RefOr::T(created)) = op.responses.responses.get_mut("201") else { continue };
+        for (_, name, to, if_match, field) in LINKS.iter().filter(|l| l.0 == from) {
+            // A category's actions go to the category's plan, with the category in the body.
+            let id = if field.is_some() { "$response.body#/plan_id" } else { "$response.body#/id" };
+            let mut link = LinkBuilder::new().operation_id(*to).parameter("id", id);
+            if *if_match {
+                link = link.parameter("header.If-Match", "$response.header.ETag");
+            }
+            if let Some(field) = field {
+                link = link.request_body(Some(serde_json::json!({ *field: "$response.body#/id" })));
+            }
+            created.links.insert((*name).to_string(), link.build().into());
+        }
+    }
 }
 
 /// Points the items of every `Page_X` schema at the `X` component. utoipa composes generic

@@ -4,6 +4,7 @@
 use crate::auth::jwt::TokenService;
 use crate::auth::PrincipalCache;
 use crate::config::Config;
+use crate::http::query_schema::QueryRules;
 use crate::http::{self, RouteTable};
 use crate::openapi::{self, ApiDoc};
 use crate::routes;
@@ -178,6 +179,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     let tokens = TokenService::new(&config);
     let document = openapi::document();
     let table = web::Data::new(RouteTable::from_openapi(&document));
+    let query_rules = web::Data::new(QueryRules::from_openapi(&document));
     // Serialized once and shared: every worker holding its own copy of the document (as the
     // Swagger UI service would) costs megabytes of idle memory per worker.
     let spec = web::Data::new(SpecJson(Bytes::from(serde_json::to_vec(&document)?)));
@@ -195,6 +197,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
             .app_data(table.clone())
+            .app_data(query_rules.clone())
             .app_data(spec.clone())
             .app_data(http::json_config(json_limit))
             .app_data(http::query_config())
@@ -212,6 +215,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .split_for_parts();
         app.default_service(web::to(http::fallback))
             .wrap(from_fn(crate::auth::check_bearer))
+            .wrap(from_fn(http::query_schema::check))
             .wrap(cors(&origins, local_dev))
             .wrap(from_fn(http::request_context))
     })

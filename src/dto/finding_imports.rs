@@ -73,6 +73,7 @@ pub struct ImportFindingRow {
 
 /// A bulk upload as `multipart/form-data`: one part named `file`.
 #[derive(Debug, ToSchema)]
+#[schema(max_properties = 1)]
 pub struct ImportFileForm {
     /// The file. Its part's `Content-Type` names the format (`text/csv`, `application/json`,
     /// `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, optionally with a

@@ -6,6 +6,7 @@ pub mod idempotency;
 pub mod json;
 pub mod pagination;
 pub mod patch;
+pub mod query_schema;
 pub mod upload;
 
 pub use json::Json;

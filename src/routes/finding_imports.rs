@@ -68,7 +68,7 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
         content(
             (Vec<ImportFindingRow> = "application/json"),
             (FileBytes = "text/csv", example = json!(CSV_EXAMPLE)),
-            (ImportFileForm = "multipart/form-data"),
+            (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv")))),
         )),
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     responses(

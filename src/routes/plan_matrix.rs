@@ -71,7 +71,7 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
             (PlanMatrixDocument = "application/json"),
             (FileBytes = "text/csv"),
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (ImportFileForm = "multipart/form-data"),
+            (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))),
         )),
     params(PlanImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
     responses(

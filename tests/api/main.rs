@@ -24,6 +24,8 @@ mod plan_lifecycle;
 mod plan_lists;
 mod plan_matrix;
 mod plans;
+mod query_schema;
+mod refusal_order;
 mod reports;
 mod security;
 mod sireci;

@@ -137,3 +137,41 @@ fn binary_bodies_are_binary_strings() {
     }
     assert!(bad.is_empty(), "binary bodies described as something else: {bad:?}");
 }
+
+#[test]
+fn links_name_existing_operations_and_their_parameters() {
+    let spec = spec();
+    let mut operations = std::collections::BTreeMap::new();
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            operations.insert(op["operationId"].as_str().unwrap().to_string(), op);
+        }
+    }
+    let mut links = 0;
+    for (from, op) in &operations {
+        for response in op["responses"].as_object().unwrap().values() {
+            for (name, link) in response["links"].as_object().into_iter().flatten() {
+                links += 1;
+                let to = link["operationId"].as_str().unwrap();
+                let target = operations.get(to).unwrap_or_else(|| panic!("{from} link {name}: no operation {to}"));
+                for parameter in link["parameters"].as_object().into_iter().flatten().map(|(k, _)| k) {
+                    let (place, bare) = parameter.split_once('.').unwrap_or(("path", parameter));
+                    let known = target["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| p["name"] == bare && p["in"] == place);
+                    assert!(known, "{from} link {name}: {to} has no {place} parameter {bare}");
+                }
+                if let Some(body) = link["requestBody"].as_object() {
+                    let schema = &target["requestBody"]["content"]["application/json"]["schema"];
+                    let schema = resolve(&spec, schema["$ref"].as_str().unwrap()).unwrap();
+                    for field in body.keys() {
+                        assert!(schema["properties"][field].is_object(), "{from} link {name}: {to} takes no {field}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(links >= 15, "the plan → category → action → evidence links are missing ({links})");
+}
