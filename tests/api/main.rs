@@ -12,6 +12,7 @@ mod faults;
 mod finding_imports;
 mod findings;
 mod helpers;
+mod import_audit;
 mod matrix;
 mod objectives;
 mod plan_lifecycle;

@@ -12,6 +12,7 @@ use super::audit::{self, Actor, Entry};
 use super::spool::Spooled;
 use super::tenancy::scoped;
 use crate::dto::finding_imports::{ImportListQuery, ImportSummary};
+use crate::dto::findings::FindingResponse;
 use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -124,18 +125,27 @@ where
     let (txn, ctx_ref, sql) = (&savepoint, &ctx, pg_sql.as_str());
     let writer = async move {
         let mut batch_rx = batch_rx;
-        let mut total = write::Written::default();
+        let mut total = Totals::default();
         while let Some(batch) = batch_rx.recv().await {
             let written = write::write_batch(txn, ctx_ref, sql, batch).await?;
             total.created += written.created;
-            total.updated += written.updated;
+            total.updated += written.updated.len() as u64;
+            total.closed_rows.extend(written.closed_rows);
+            // Each changed finding gets its own event, appended in bulk with the batch.
+            let events = written.updated.into_iter().map(|(before, after)| {
+                Entry::new(org, "finding", after.id, "update")
+                    .before(&FindingResponse::from(before))
+                    .after(&FindingResponse::from(after))
+            });
+            audit::record_many(txn, actor, events.collect()).await?;
         }
         Ok::<_, sea_orm::DbErr>(total)
     };
     let written = writer.await;
     let parsed = parser.await.map_err(ApiError::internal)?;
     let written = written?;
-    let report = parsed.map_err(|e| parse_failure(e, req.format))?;
+    let mut report = parsed.map_err(|e| parse_failure(e, req.format))?;
+    report.add_closed(&written.closed_rows);
 
     let rejected = req.mode == ImportMode::Atomic && report.rejected > 0;
     if rejected || req.dry_run {
@@ -163,6 +173,14 @@ where
     )
     .await?;
     Ok(record)
+}
+
+/// What the writer did over a whole upload.
+#[derive(Debug, Default)]
+struct Totals {
+    created: u64,
+    updated: u64,
+    closed_rows: Vec<u64>,
 }
 
 /// What parsing a whole upload held in memory gives, without writing anything.

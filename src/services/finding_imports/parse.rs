@@ -41,6 +41,28 @@ pub struct ParseReport {
     pub errors: Vec<FieldError>,
 }
 
+impl ParseReport {
+    /// Counts as rejected the valid rows that would have changed a closed finding (found while
+    /// writing), keeping the stored errors in row order.
+    pub fn add_closed(&mut self, rows: &[u64]) {
+        if rows.is_empty() {
+            return;
+        }
+        self.rejected += rows.len() as u64;
+        self.error_count += rows.len() as u64;
+        let room = STORED_ERRORS_MAX.saturating_sub(self.errors.len());
+        self.errors.extend(rows.iter().take(room).map(|&row| {
+            FieldError::new(
+                "finding_code",
+                "finding_closed",
+                "the finding with this source, report code and finding code is closed; an upload does not change it",
+            )
+            .at_row(row)
+        }));
+        self.errors.sort_by_key(|e| e.row);
+    }
+}
+
 /// Why parsing stopped before the end of the body.
 #[derive(Debug)]
 pub enum ParseError {
