@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/mejora-fuzz-target}"
 seconds="${SECONDS_PER_TARGET:-60}"
+# Hostile workbook shapes (far cell, huge counts, deep nesting, zip bombs) as seeds.
+python3 scripts/fuzz-seeds-xlsx.py
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && mapfile -t targets < <(cargo fuzz list)
 for t in "${targets[@]}"; do

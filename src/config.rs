@@ -83,6 +83,28 @@ pub struct Config {
     pub login_window: Duration,
     /// Whether the JWT secret was generated because none was configured.
     pub jwt_secret_generated: bool,
+    /// `MEJORA_SHEET_*`: overrides of the spreadsheet reading limits.
+    pub sheet_limits: SheetLimits,
+}
+
+/// Operator overrides of the spreadsheet reader's limits; an unset one keeps the default of
+/// each kind of upload (`services::spreadsheet::Limits`).
+#[derive(Debug, Clone, Default)]
+pub struct SheetLimits {
+    /// `MEJORA_SHEET_MAX_PART_BYTES` (size, e.g. `32M`): inflated size of one zip part.
+    pub max_part_bytes: Option<u64>,
+    /// `MEJORA_SHEET_MAX_ROWS`: highest row number.
+    pub max_rows: Option<u32>,
+    /// `MEJORA_SHEET_MAX_COLUMNS`: highest column number.
+    pub max_columns: Option<u32>,
+    /// `MEJORA_SHEET_MAX_CELLS`: cells read, padding included.
+    pub max_cells: Option<u64>,
+    /// `MEJORA_SHEET_MAX_SHARED_STRINGS`: shared strings, declared or actual.
+    pub max_shared_strings: Option<u64>,
+    /// `MEJORA_SHEET_MAX_RATIO`: inflated/compressed size of a part past 1 MiB.
+    pub max_ratio: Option<u64>,
+    /// `MEJORA_SHEET_MAX_TEXT_BYTES` (size): text kept from one workbook.
+    pub max_text_bytes: Option<u64>,
 }
 
 /// A configuration value that could not be used.
@@ -193,6 +215,15 @@ impl Config {
             login_max_failures: parse(&var, "MEJORA_LOGIN_MAX_FAILURES", "5")?,
             login_window: Duration::from_secs(parse(&var, "MEJORA_LOGIN_WINDOW", "900")?),
             jwt_secret_generated,
+            sheet_limits: SheetLimits {
+                max_part_bytes: optional_size(&var, "MEJORA_SHEET_MAX_PART_BYTES")?,
+                max_rows: optional(&var, "MEJORA_SHEET_MAX_ROWS")?,
+                max_columns: optional(&var, "MEJORA_SHEET_MAX_COLUMNS")?,
+                max_cells: optional(&var, "MEJORA_SHEET_MAX_CELLS")?,
+                max_shared_strings: optional(&var, "MEJORA_SHEET_MAX_SHARED_STRINGS")?,
+                max_ratio: optional(&var, "MEJORA_SHEET_MAX_RATIO")?,
+                max_text_bytes: optional_size(&var, "MEJORA_SHEET_MAX_TEXT_BYTES")?,
+            },
         })
     }
 
@@ -212,6 +243,20 @@ where
 {
     let raw = var(name).unwrap_or_else(|| default.to_string());
     raw.trim().parse::<T>().map_err(|e| err(name, format!("{raw:?}: {e}")))
+}
+
+fn optional<T: std::str::FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<Option<T>, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    var(name).map(|_| parse(var, name, "")).transpose()
+}
+
+fn optional_size(var: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<Option<u64>, ConfigError> {
+    var(name).map(|_| parse_size(var, name, "").map(|n| n as u64)).transpose()
 }
 
 /// Parses `1048576`, `512K`, `25M`, `1G`.

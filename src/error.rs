@@ -62,6 +62,7 @@ error_codes! {
     UploadStalled => (StatusCode::REQUEST_TIMEOUT, "upload_stalled", "The upload stalled: no bytes arrived within the idle time; nothing was written", "La carga se detuvo: no llegaron bytes dentro del tiempo de espera; no se escribió nada"),
     IncompleteBody => (StatusCode::BAD_REQUEST, "incomplete_body", "The request body ended before it was complete", "El cuerpo de la solicitud terminó antes de estar completo"),
     PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large", "El cuerpo de la solicitud es demasiado grande"),
+    SpreadsheetTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "spreadsheet_too_large", "The spreadsheet exceeds a reading limit", "La hoja de cálculo supera un límite de lectura"),
     UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type", "Tipo de contenido no soportado"),
     NotAcceptable => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Cannot produce the requested representation", "No se puede producir la representación solicitada"),
     RateLimited => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests; retry later", "Demasiadas solicitudes; intente más tarde"),

@@ -4,6 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 use mejora::dto::plan_matrix::PlanImportQuery;
 use mejora::services::matrix::import::{parse, MatrixFormat};
+use mejora::services::spreadsheet::Limits;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&knob, body)) = data.split_first() else { return };
@@ -13,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         _ => MatrixFormat::Json,
     };
     let query = PlanImportQuery { code: Some("TI.PL03".into()), title: Some("Plan".into()), ..Default::default() };
-    if let Err(problem) = parse(format, body, &query) {
+    if let Err(problem) = parse(format, body, &query, &Limits::matrix()) {
         assert!(problem.code.status().is_client_error(), "{format:?}: {problem:?}");
     }
 });

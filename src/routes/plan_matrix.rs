@@ -12,7 +12,9 @@ use crate::services::audit::Actor;
 use crate::services::calendar;
 use crate::services::matrix::export;
 use crate::services::matrix::import::{self, MatrixFormat};
-use crate::services::spool::{self, Limits};
+use crate::services::matrix::sireci;
+use crate::services::spool;
+use crate::services::spreadsheet::Limits;
 use crate::startup::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -69,7 +71,7 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
         (status = 408, description = "`upload_stalled`: no bytes arrived for MEJORA_UPLOAD_IDLE_TIMEOUT seconds; nothing was written", body = Problem),
         (status = 409, description = "A plan with this code and version exists", body = Problem),
-        (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
+        (status = 413, description = "`payload_too_large`: body larger than MEJORA_IMPORT_LIMIT; `spreadsheet_too_large`: an XLSX part, its rows, columns, cells, shared strings, text, compression ratio or XML nesting exceed a reading limit (`errors[0].code` names it: `max_cells`, …; MEJORA_SHEET_*)", body = Problem),
         (status = 415, description = "Not CSV, XLSX or JSON", body = Problem),
         (status = 422, description = "`import_rejected`: invalid rows (each with `row`, `field`, `code`, `message`); `validation_failed`: missing metadata or columns, a JSON value of the wrong type (dates take `YYYY-MM-DD`, `DD/MM/YYYY`; empty means none), or Idempotency-Key reused", body = Problem),
     ))]
@@ -82,13 +84,15 @@ pub async fn import_plan(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let limits = Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
-    let upload = upload::open(&req, payload, limits.max_bytes).await?;
+    let received =
+        spool::Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
+    let upload = upload::open(&req, payload, received.max_bytes).await?;
     let format = body_format(&upload)?;
     // Received whole before any database work (a slow client holds no connection).
-    let body = spool::collect(upload, limits).await?;
+    let body = spool::collect(upload, received).await?;
     let query = query.into_inner();
-    let parsed = import::parse(format, &body, &query)?;
+    let limits = Limits::matrix().with(&state.config.sheet_limits);
+    let parsed = import::parse(format, &body, &query, &limits)?;
     let actor = Actor::from(&auth.principal);
     let org = auth.organization_id;
     let sha = hex::encode(Sha256::digest(&body));
@@ -113,9 +117,11 @@ pub async fn import_plan(
 /// The plan as a file. `layout=ti-pl03` (default): the five TI.PL03 columns, one row per
 /// category, with a header block (entity, NIT, code, version, title, approval date and act) and
 /// a signature block (Elaboró, Aprobó with the act); importing it gives back the same plan.
-/// `layout=sireci-f14-1`: the 15 Contraloría SIRECI F14.1 columns, one row per action × linked
-/// finding (an action without findings gives one row with empty finding columns);
-/// `modality=progress` fills the progress columns from evidence accepted with a cut-off date up
+/// `layout=sireci-f14-1`: the Contraloría SIRECI form F14.1 (16 columns, FILA to OBSERVACIONES;
+/// dates AAAA/MM/DD in CSV), one row per pair of a not-cancelled action and a comptroller finding
+/// it answers (actions tied only to other findings, or to none, are not on the form);
+/// `modality=subscription` (default) or `progress` fills MODALIDAD DE REGISTRO on every row, and
+/// `progress` fills AVANCE FÍSICO and OBSERVACIONES from evidence accepted with a cut-off date up
 /// to `cut_off` (default today). `format=csv` (UTF-8 with BOM), `xlsx` (bold wrapped headers,
 /// widths, real dates) or `json` (for `ti-pl03`, the seed's import shape).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
@@ -145,7 +151,7 @@ pub async fn export_plan(
         ExportLayout::SireciF141 => {
             let cut_off = query.cut_off.unwrap_or_else(calendar::today);
             let modality = query.modality.unwrap_or_default();
-            ("sireci-f14-1", export::sireci_sheet(&state.db, &content, modality, cut_off).await?)
+            ("sireci-f14-1", sireci::sheet(&state.db, &content, modality, cut_off).await?)
         }
     };
     let (content_type, ext, bytes) = match format {

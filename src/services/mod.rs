@@ -22,6 +22,7 @@ pub mod reports;
 pub mod service_accounts;
 pub mod sessions;
 pub mod spool;
+pub mod spreadsheet;
 pub mod storage;
 pub mod tenancy;
 pub mod users;

@@ -1,14 +1,11 @@
 //! Exports a plan as a TI.PL03 matrix or in the Contraloría SIRECI F14.1 layout, as a
 //! [`Sheet`] (CSV, XLSX) or JSON.
-use super::sheet::{Cell, Sheet, SIRECI_F14_1, TI_PL03};
+use super::sheet::{Cell, Sheet, TI_PL03};
 use super::ti_pl03::{self, MatrixAction, MatrixCategory, Row};
-use crate::dto::plan_matrix::{
-    ImplementationWindow, MatrixOrganization, MatrixPlanMetadata, Modality, PlanMatrixDocument,
-};
-use crate::entities::{action, category, finding, organization, plan};
+use crate::dto::plan_matrix::{ImplementationWindow, MatrixOrganization, MatrixPlanMetadata, PlanMatrixDocument};
+use crate::entities::{action, category, organization, plan};
 use crate::error::ApiError;
 use crate::services::tenancy::{find_in_org, scoped};
-use crate::services::{actions, progress};
 use chrono::NaiveDate;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
@@ -93,7 +90,7 @@ fn matrix_categories(content: &PlanContent) -> Vec<MatrixCategory> {
     out
 }
 
-fn header_block(content: &PlanContent) -> Vec<(String, String)> {
+pub(super) fn header_block(content: &PlanContent) -> Vec<(String, String)> {
     let p = &content.plan;
     vec![
         ("Entidad".into(), content.organization.name.clone()),
@@ -184,82 +181,6 @@ pub fn ti_pl03_document(content: &PlanContent) -> PlanMatrixDocument {
         columns: ti_pl03::HEADERS.iter().map(|h| h.to_string()).collect(),
         rows,
     }
-}
-
-/// The SIRECI F14.1 sheet: one row per action × linked finding (an action without findings
-/// gives one row with empty finding columns). `progress` fills the progress columns from
-/// evidence accepted with a cut-off up to `cut_off`.
-pub async fn sireci_sheet(
-    conn: &impl ConnectionTrait,
-    content: &PlanContent,
-    modality: Modality,
-    cut_off: NaiveDate,
-) -> Result<Sheet, ApiError> {
-    let ids: Vec<Uuid> = content.actions.iter().map(|a| a.id).collect();
-    let (links, _) = actions::links(conn, &ids).await?;
-    let finding_ids: Vec<Uuid> = links.values().flatten().copied().collect();
-    let findings: HashMap<Uuid, finding::Model> = if finding_ids.is_empty() {
-        HashMap::new()
-    } else {
-        scoped::<finding::Entity>(content.plan.organization_id)
-            .filter(finding::Column::Id.is_in(finding_ids))
-            .all(conn)
-            .await?
-            .into_iter()
-            .map(|f| (f.id, f))
-            .collect()
-    };
-    let accepted = match modality {
-        Modality::Progress => progress::accepted_quantities_until(conn, &ids, cut_off).await?,
-        Modality::Subscription => HashMap::new(),
-    };
-    let mut rows = Vec::new();
-    for a in &content.actions {
-        let linked: Vec<Option<&finding::Model>> = match links.get(&a.id) {
-            Some(list) if !list.is_empty() => list.iter().map(|id| findings.get(id)).collect(),
-            _ => vec![None],
-        };
-        let figures = progress::action_figures(a, accepted.get(&a.id).copied().unwrap_or(0.0), cut_off);
-        for f in linked {
-            let text = |pick: fn(&finding::Model) -> Option<String>| Cell::text(f.and_then(pick).unwrap_or_default());
-            let (done, pct) = match modality {
-                Modality::Progress => (Cell::Number(figures.accepted_quantity), Cell::Number(figures.progress_pct)),
-                Modality::Subscription => (Cell::Empty, Cell::Empty),
-            };
-            rows.push(vec![
-                text(|f| Some(f.finding_code.clone())),
-                text(|f| Some(f.condition.clone().unwrap_or_else(|| f.title.clone()))),
-                text(|f| f.cause.clone()),
-                text(|f| f.effect.clone()),
-                Cell::text(a.title.clone()),
-                Cell::text(a.goal.clone().unwrap_or_default()),
-                Cell::text(a.description.clone().unwrap_or_default()),
-                Cell::text(a.unit.clone().unwrap_or_default()),
-                Cell::Number(a.target_quantity),
-                Cell::Date(a.start_date),
-                Cell::Date(a.due_date),
-                Cell::Number(progress::weeks(a.start_date, a.due_date) as f64),
-                done,
-                pct,
-                Cell::text(format!("Acción núm. {}", a.number)),
-            ]);
-        }
-    }
-    let mut header = header_block(content);
-    header.push((
-        "Modalidad".into(),
-        match modality {
-            Modality::Subscription => "Suscripción".into(),
-            Modality::Progress => format!("Avance con corte al {}", cut_off.format("%d/%m/%Y")),
-        },
-    ));
-    Ok(Sheet {
-        title: "Plan de mejoramiento SIRECI F14.1".into(),
-        header_block: header,
-        columns: SIRECI_F14_1,
-        rows,
-        footer_block: vec![],
-    })
 }
 
 /// A sheet as JSON: the header block, the column headers and the rows keyed by header.

@@ -9,8 +9,9 @@ use crate::dto::plans::CreatePlanRequest;
 use crate::entities::enums::{ActionFocus, ActionType, CategorySource, PolicyScope};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::services::audit::{self, Actor, Entry};
+use crate::services::spreadsheet::{self, Limits};
 use crate::services::{actions, categories, plans};
-use calamine::{Data, Reader, Xlsx};
+use calamine::Data;
 use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
@@ -95,7 +96,8 @@ fn csv_records(body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
     for record in reader.records() {
         let record =
             record.map_err(|e| ApiError::validation(vec![FieldError::new("body", "malformed_csv", e.to_string())]))?;
-        records.push(record.iter().map(String::from).collect());
+        // A field the export neutralised (`'=…`) reads back as it was written.
+        records.push(record.iter().map(|f| super::sheet::csv_text_read(f).to_string()).collect());
     }
     Ok(records)
 }
@@ -114,14 +116,9 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn xlsx_records(body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
-    let unreadable = |e: String| ApiError::validation(vec![FieldError::new("body", "malformed_xlsx", e)]);
-    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(body.to_vec())).map_err(|e| unreadable(e.to_string()))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| unreadable("the workbook has no sheet".into()))?
-        .map_err(|e| unreadable(e.to_string()))?;
-    Ok(range.rows().map(|r| r.iter().map(cell_text).collect()).collect())
+fn xlsx_records(body: &[u8], limits: &Limits) -> Result<Vec<Vec<String>>, ApiError> {
+    let rows = spreadsheet::read_rows(body, None, limits)?;
+    Ok(rows.iter().map(|r| r.iter().map(cell_text).collect()).collect())
 }
 
 fn pick<T>(query: Option<T>, body: Option<T>) -> Option<T> {
@@ -129,12 +126,12 @@ fn pick<T>(query: Option<T>, body: Option<T>) -> Option<T> {
 }
 
 /// Reads the body and the metadata into a plan to create; 422 `import_rejected` with every
-/// row error when a row is invalid.
-pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery) -> Result<Parsed, ApiError> {
+/// row error when a row is invalid; 413 `spreadsheet_too_large` when a workbook exceeds `limits`.
+pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery, limits: &Limits) -> Result<Parsed, ApiError> {
     let mut errors: Vec<RowError> = Vec::new();
     let (rows, meta): (Vec<Row>, _) = match format {
         MatrixFormat::Csv | MatrixFormat::Xlsx => {
-            let records = if format == MatrixFormat::Csv { csv_records(body)? } else { xlsx_records(body)? };
+            let records = if format == MatrixFormat::Csv { csv_records(body)? } else { xlsx_records(body, limits)? };
             let (rows, e) = ti_pl03::rows_from_records(table_of(records));
             errors.extend(e);
             (rows, Default::default())

@@ -3,4 +3,5 @@
 pub mod export;
 pub mod import;
 pub mod sheet;
+pub mod sireci;
 pub mod ti_pl03;

