@@ -8,6 +8,7 @@ mod m20261123_000003_findings;
 mod m20261123_000004_actions_evidence;
 mod m20261123_000005_finding_links;
 mod m20261123_000006_partial_plan_index;
+mod m20261201_230000_finding_import_xlsx;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_actions_evidence::Migration),
             Box::new(m20261123_000005_finding_links::Migration),
             Box::new(m20261123_000006_partial_plan_index::Migration),
+            Box::new(m20261201_230000_finding_import_xlsx::Migration),
         ]
     }
 }

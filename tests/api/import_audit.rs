@@ -105,7 +105,7 @@ async fn closed_findings_are_not_rewritten_by_an_upload() {
     let res = csv(&app, &auditor, "?on_conflict=update", changes.clone()).await;
     let problem = assert_problem(res, 422, "import_rejected").await;
     assert_eq!(problem["errors"][0]["code"], "finding_closed", "{problem}");
-    assert_eq!(problem["errors"][0]["row"], 1);
+    assert_eq!(problem["errors"][0]["row"], 2);
     let c2 = finding_id(&app, &auditor, "C-2").await;
     let stored = json_of(app.get(&format!("/api/v1/findings/{c2}"), &auditor).await, 200).await;
     assert_eq!(stored["title"], "Abierto");

@@ -11,6 +11,7 @@ mod evidence;
 mod evidence_files;
 mod faults;
 mod finding_imports;
+mod finding_sheets;
 mod findings;
 mod helpers;
 mod import_audit;
