@@ -7,7 +7,10 @@
 //! re-uploading a file changes nothing, and never when the finding is closed (the row is
 //! reported instead). An update gives back the finding before and after, for its audit event:
 //! PostgreSQL reads the old rows in the same statement (every part of a statement sees the
-//! same snapshot); SQLite reads them just before, on its single connection.
+//! same snapshot; a change another transaction commits in between has its own event, so the
+//! trail stays complete); SQLite reads them just before, on its single connection. Locking the
+//! batch's rows first would make "before" exact under concurrency but costs a tuple write per
+//! row even when nothing changes.
 use super::rows::ImportRow;
 use crate::entities::enums::{ConflictPolicy, FindingStatus};
 use crate::entities::finding;
@@ -229,30 +232,12 @@ fn change_of(row: &QueryResult) -> Result<Option<(finding::Model, finding::Model
     Ok(Some((finding::Model::from_query_result(row, "b_")?, finding::Model::from_query_result(row, "a_")?)))
 }
 
-/// Locks the stored findings the batch names, so the next statement (a new snapshot in READ
-/// COMMITTED) reads them as they are and nobody changes them before the upload does: the
-/// "before" of each audit event is exact even with concurrent writers.
-async fn lock_postgres(conn: &impl ConnectionTrait, ctx: &Context, rows: &[ImportRow]) -> Result<(), DbErr> {
-    let sources: Vec<String> = rows.iter().map(|r| r.source.code().to_string()).collect();
-    let reports: Vec<String> = rows.iter().map(|r| r.report_code.clone()).collect();
-    let codes: Vec<String> = rows.iter().map(|r| r.finding_code.clone()).collect();
-    let sql = "SELECT 1 FROM \"finding\" f JOIN unnest($2::text[], $3::text[], $4::text[]) AS r(\"source\", \
-               \"report_code\", \"finding_code\") ON f.\"organization_id\" = $1 AND f.\"source\" = r.\"source\" \
-               AND f.\"report_code\" = r.\"report_code\" AND f.\"finding_code\" = r.\"finding_code\" FOR UPDATE OF f";
-    let values: Vec<Value> = vec![ctx.org.into(), sources.into(), reports.into(), codes.into()];
-    conn.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-    Ok(())
-}
-
 async fn write_postgres(
     conn: &impl ConnectionTrait,
     ctx: &Context,
     sql: &str,
     rows: Vec<ImportRow>,
 ) -> Result<Written, DbErr> {
-    if ctx.on_conflict == ConflictPolicy::Update {
-        lock_postgres(conn, ctx, &rows).await?;
-    }
     let mut values: Vec<Value> = vec![ctx.org.into(), ctx.import_id.into(), ctx.now.into(), ctx.actor.into()];
     values.extend(columns(rows));
     let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
