@@ -49,8 +49,9 @@ def http(method, url, token=None, body=None):
         return e.code, e.read().decode(errors="replace")
 
 
-def write_csv(path, rows, prefix):
-    """Spanish headers, `;` separated, as Excel writes them; ~360 bytes per row."""
+def write_csv(path, rows, prefix, revision=""):
+    """Spanish headers, `;` separated, as Excel writes them; ~360 bytes per row. `revision`
+    changes every title (an `on_conflict=update` upload then changes every finding)."""
     rnd = random.Random(7)
     with open(path, "w", encoding="utf-8", newline="") as f:
         f.write("Fuente;Ente auditor;Código informe;Fecha informe;Vigencia;Código hallazgo;Título;Condición;"
@@ -58,7 +59,7 @@ def write_csv(path, rows, prefix):
         for i in range(rows):
             f.write(
                 f"{SOURCES[i % 5]};Oficina de Control Interno;{prefix}-{i // 1000:05d};31/03/2025;2024;H-{i % 1000:04d};"
-                f"Hallazgo {i}: control de acceso sin revisión periódica;"
+                f"Hallazgo {i}: control de acceso sin revisión periódica{revision};"
                 "\"No se evidencian revisiones trimestrales de los privilegios de los usuarios del sistema financiero.\";"
                 "ISO/IEC 27001:2022 A.5.18 Derechos de acceso;Falta de procedimiento formal;"
                 f"Riesgo de accesos no autorizados;{rnd.choice(CLASSES)};{rnd.choice(SEVERITIES)};Abierto;A.5.15|A.5.18\r\n")
@@ -106,6 +107,9 @@ def main():
     p.add_argument("--binary", required=True)
     p.add_argument("--port", type=int, default=18191)
     p.add_argument("--perf", metavar="FILE", help="record a perf profile of the service during the uploads")
+    p.add_argument("--updates", action="store_true",
+                   help="after each all-new upload, upload it again with on_conflict=update (nothing changes), "
+                        "then with every title changed (every finding changes, one audit event each)")
     a = p.parse_args()
 
     dbname = f"mejora_import_bench_{int(time.time())}"
@@ -150,24 +154,37 @@ def main():
                 pids = ",".join(str(p) for p in [service.pid] + backend_pids(a.pg, dbname))
                 perf = subprocess.Popen(["perf", "record", "-F", "499", "-g", "-p", pids, "-o",
                                          f"{a.perf}.{rows}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            t0 = time.time()
-            out = subprocess.run(
-                ["curl", "-sS", "-X", "POST", "-T", path, "-H", f"Authorization: Bearer {token}",
-                 "-H", "Content-Type: text/csv", f"{base}/api/v1/findings/imports?mode=atomic"],
-                capture_output=True, text=True, check=True).stdout
-            elapsed = time.time() - t0
-            peak = rss.field("VmHWM")
-            if perf:
-                perf.send_signal(signal.SIGINT)
-                perf.wait(60)
-            cpu, pg_cpu = cpu_seconds([service.pid]) - cpu0, cpu_seconds(pg_pids) - pg0
-            record = json.loads(out)
-            if record.get("counts", {}).get("created") != rows:
-                sys.exit(f"import of {rows} rows failed: {out[:1000]}")
-            line = (f"{rows:>9,} rows ({size_mb:6.1f} MB): {elapsed:6.2f} s, {rows / elapsed:>8,.0f} rows/s, "
-                    f"peak RSS {peak:5.1f} MB; CPU: service {cpu:.1f} s, its PostgreSQL backends {pg_cpu:.1f} s")
-            print(line, flush=True)
-            results.append(line)
+            passes = [("all new", path, "skip", "created")]
+            if a.updates:
+                changed = os.path.join(work, f"findings-{rows}-changed.csv")
+                write_csv(changed, rows, f"R{n}", " (revisado)")
+                passes += [("update, nothing changes", path, "update", "unchanged"),
+                           ("update, all change", changed, "update", "updated")]
+            for label, upload, policy, expected in passes:
+                rss.reset_peak()
+                cpu0, pg0 = cpu_seconds([service.pid]), cpu_seconds(pg_pids)
+                t0 = time.time()
+                out = subprocess.run(
+                    ["curl", "-sS", "-X", "POST", "-T", upload, "-H", f"Authorization: Bearer {token}",
+                     "-H", "Content-Type: text/csv",
+                     f"{base}/api/v1/findings/imports?mode=atomic&on_conflict={policy}"],
+                    capture_output=True, text=True, check=True).stdout
+                elapsed = time.time() - t0
+                peak = rss.field("VmHWM")
+                if perf:
+                    perf.send_signal(signal.SIGINT)
+                    perf.wait(60)
+                    perf = None
+                cpu, pg_cpu = cpu_seconds([service.pid]) - cpu0, cpu_seconds(pg_pids) - pg0
+                record = json.loads(out)
+                if record.get("counts", {}).get(expected) != rows:
+                    sys.exit(f"import of {rows} rows ({label}) failed: {out[:1000]}")
+                line = (f"{rows:>9,} rows ({size_mb:6.1f} MB, {label}): {elapsed:6.2f} s, {rows / elapsed:>8,.0f} rows/s, "
+                        f"peak RSS {peak:5.1f} MB; CPU: service {cpu:.1f} s, its PostgreSQL backends {pg_cpu:.1f} s")
+                print(line, flush=True)
+                results.append(line)
+            if a.updates:
+                os.unlink(changed)
             os.unlink(path)
     finally:
         os.killpg(service.pid, signal.SIGTERM)

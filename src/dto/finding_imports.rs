@@ -24,8 +24,15 @@ pub struct ImportQuery {
     pub dry_run: Option<bool>,
     /// For rows whose natural key (source, report code, finding code) exists: `skip` (default)
     /// keeps the stored finding; `update` overwrites it with the row's non-empty values (status,
-    /// plan link and recurrence are never changed by an upload).
+    /// plan link and recurrence are never changed by an upload; closed findings are never
+    /// changed: such rows are rejected with `finding_closed`).
     pub on_conflict: Option<ConflictPolicy>,
+    /// XLSX: the sheet to read, by name (default: the first sheet).
+    #[param(max_length = 100)]
+    pub sheet: Option<String>,
+    /// `true`: refuse a file with columns that are not findings columns (422 `unknown_column`);
+    /// by default they are ignored and listed in `warnings`.
+    pub strict: Option<bool>,
 }
 
 /// One finding in a JSON upload: the fields of a new finding, with the same leniency as CSV
@@ -138,8 +145,12 @@ pub struct ImportResponse {
     /// The upload.
     #[serde(flatten)]
     pub summary: ImportSummary,
-    /// Row errors (`row` counts data rows from 1), at most the first 1000.
+    /// Row errors, at most the first 1000. `row` is the row number a spreadsheet shows (the
+    /// header is row 1, the first data row 2; for JSON, the element's position from 1); `field`
+    /// names the column as the file's header wrote it (`severidad`).
     pub errors: Vec<FieldError>,
+    /// What the upload ignored: columns that are not findings columns (`unknown_column`).
+    pub warnings: Vec<FieldError>,
 }
 
 impl From<&finding_import::Model> for ImportSummary {
@@ -179,7 +190,8 @@ impl From<finding_import::Model> for ImportSummary {
 impl From<finding_import::Model> for ImportResponse {
     fn from(m: finding_import::Model) -> Self {
         let errors = serde_json::from_value(m.errors.clone()).unwrap_or_default();
-        ImportResponse { summary: ImportSummary::from(&m), errors }
+        let warnings = m.warnings.clone().and_then(|w| serde_json::from_value(w).ok()).unwrap_or_default();
+        ImportResponse { summary: ImportSummary::from(&m), errors, warnings }
     }
 }
 

@@ -447,6 +447,8 @@ labeled_enum! {
         Csv = "csv", "CSV", "CSV";
         /// A JSON array of objects.
         Json = "json", "JSON", "JSON";
+        /// An Excel workbook (one sheet).
+        Xlsx = "xlsx", "XLSX", "XLSX";
     }
 }
 

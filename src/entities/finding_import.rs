@@ -21,6 +21,8 @@ pub struct Model {
     pub rejected: i64,
     pub error_count: i64,
     pub errors: Json,
+    /// Warnings of the upload (columns it ignored), if any.
+    pub warnings: Option<Json>,
     pub duration_ms: i64,
     pub organization_id: Uuid,
     pub created_at: DateTimeUtc,

@@ -14,6 +14,7 @@ use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
 use crate::services::finding_imports::{self, Encoding, ImportRequest};
 use crate::services::spool::{self, Limits};
+use crate::services::spreadsheet::Limits as SheetLimits;
 use crate::services::tenancy::find_in_org;
 use crate::startup::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -28,13 +29,15 @@ Auditoría interna;OCI-2025-07;31/03/2025;2024;H-01;Sin revisión periódica de 
 fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encoding>), ApiError> {
     let unsupported = || {
         ApiError::new(ErrorCode::UnsupportedMediaType).detail(
-            "Send the findings as text/csv or application/json (the request body, or a multipart part named file)",
-            "Envíe los hallazgos como text/csv o application/json (el cuerpo, o una parte multipart llamada file)",
+            "Send the findings as text/csv, application/json or an XLSX workbook (the request body, or a multipart part named file)",
+            "Envíe los hallazgos como text/csv, application/json o un libro XLSX (el cuerpo, o una parte multipart llamada file)",
         )
     };
     let mime = upload.effective_media_type().ok_or_else(unsupported)?;
     let format = match (mime.type_().as_str(), mime.subtype().as_str(), mime.suffix().map(|s| s.as_str())) {
-        ("text" | "application", "csv", _) => ImportFormat::Csv,
+        // Windows browsers send `.csv` files as `application/vnd.ms-excel`; the bytes decide.
+        ("text" | "application", "csv", _) | ("application", "vnd.ms-excel", _) => ImportFormat::Csv,
+        ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet", _) => ImportFormat::Xlsx,
         ("application", "json", _) | ("application", _, Some("json")) => ImportFormat::Json,
         _ => return Err(unsupported()),
     };
@@ -50,8 +53,12 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
 
 /// Upload findings in bulk
 ///
-/// Imports a CSV file or a JSON array of findings, parsed while it arrives (the file is never
-/// held in memory). CSV as spreadsheets write it: `,` or `;` separated (detected), UTF-8 with or
+/// Imports a CSV file, an XLSX workbook (the first sheet, or `sheet=` by name; dates as real
+/// Excel dates or as text) or a JSON array of findings. `application/vnd.ms-excel` (what Windows
+/// browsers send for `.csv`) is read as CSV when the bytes are CSV. Rows are numbered as a
+/// spreadsheet shows them (header = row 1) and row errors name the column as the header wrote
+/// it. Columns that are not findings columns are ignored and listed in `warnings`
+/// (`strict=true` refuses the file instead). CSV as spreadsheets write it: `,` or `;` separated (detected), UTF-8 with or
 /// without BOM or Windows-1252, dates `YYYY-MM-DD` or `DD/MM/YYYY`, multi-line quoted cells, and
 /// Spanish or English headers (`fuente`, `código informe`, `fecha informe`, `vigencia`, `código
 /// hallazgo`, `título`, `condición`, `criterio`, `causa`, `efecto`, `clasificación`, `severidad`,
@@ -68,6 +75,7 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
         content(
             (Vec<ImportFindingRow> = "application/json"),
             (FileBytes = "text/csv", example = json!(CSV_EXAMPLE)),
+            (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv")))),
         )),
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
@@ -75,9 +83,9 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
         (status = 201, description = "Import record (also for dry runs, and for partial uploads with rejected rows)", body = ImportResponse, headers(("Location" = String, description = "URL of the import record"))),
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
         (status = 408, description = "`upload_stalled`: no bytes arrived for MEJORA_UPLOAD_IDLE_TIMEOUT seconds; nothing was written", body = Problem),
-        (status = 413, description = "Body larger than MEJORA_IMPORT_LIMIT", body = Problem),
-        (status = 415, description = "Neither text/csv nor application/json, or an unknown charset", body = Problem),
-        (status = 422, description = "`import_rejected`: all-or-nothing upload with invalid rows (each row error has `row`, `field`, `code`, `message`); `validation_failed`: missing or unknown columns", body = Problem),
+        (status = 413, description = "`payload_too_large`: body larger than MEJORA_IMPORT_LIMIT; `spreadsheet_too_large`: an XLSX workbook over a reading limit (MEJORA_SHEET_*)", body = Problem),
+        (status = 415, description = "Not CSV, JSON or XLSX (a binary .xls included), or an unknown charset", body = Problem),
+        (status = 422, description = "`import_rejected`: all-or-nothing upload with invalid rows (each row error has `row`, `field`, `code`, `message`); `validation_failed`: missing columns, unknown columns with `strict=true`, `encoding_mismatch` (charset=utf-8 declared on a Windows-1252 file), a malformed workbook or a missing sheet", body = Problem),
     ))]
 #[post("/findings/imports")]
 pub async fn import_findings(
@@ -97,6 +105,9 @@ pub async fn import_findings(
         mode: query.mode.unwrap_or(ImportMode::Atomic),
         dry_run: query.dry_run.unwrap_or(false),
         on_conflict: query.on_conflict.unwrap_or(ConflictPolicy::Skip),
+        sheet: query.sheet.clone(),
+        sheet_limits: SheetLimits::findings().with(&state.config.sheet_limits),
+        strict: query.strict.unwrap_or(false),
     };
     // The whole body is received before any database work, so a slow client holds no
     // connection or transaction.

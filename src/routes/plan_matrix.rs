@@ -93,11 +93,12 @@ pub async fn import_plan(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let limits = spool::Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
-    let upload = upload::open(&req, payload, limits.max_bytes).await?;
+    let received =
+        spool::Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
+    let upload = upload::open(&req, payload, received.max_bytes).await?;
     let format = body_format(&upload)?;
     // Received whole before any database work (a slow client holds no connection).
-    let body = spool::collect(upload, limits).await?;
+    let body = spool::collect(upload, received).await?;
     let query = query.into_inner();
     let limits = spreadsheet::Limits::matrix().with(&state.config.sheet_limits);
     let parsed = import::parse(format, &body, &query, &limits)?;

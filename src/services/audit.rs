@@ -155,6 +155,72 @@ fn compute_hash(e: &audit_event::Model) -> String {
     hex::encode(Sha256::digest(canonical(&content).as_bytes()))
 }
 
+/// Appends events of one organization to its chain, in order, with one read of the chain head
+/// and bulk inserts (bulk uploads). Call it with the transaction of the changes.
+pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Vec<Entry>) -> Result<(), DbErr> {
+    let Some(org) = entries.first().map(|e| e.organization_id) else {
+        return Ok(());
+    };
+    if entries.iter().any(|e| e.organization_id != org) {
+        return Err(DbErr::Custom("record_many takes events of one organization".into()));
+    }
+    audit_chain_head::Entity::insert(audit_chain_head::ActiveModel {
+        organization_id: Set(org),
+        seq: Set(0),
+        hash: Set(String::new()),
+    })
+    .on_conflict(OnConflict::column(audit_chain_head::Column::OrganizationId).do_nothing().to_owned())
+    .exec_without_returning(conn)
+    .await?;
+    let mut head = audit_chain_head::Entity::find_by_id(org);
+    if conn.get_database_backend() == DbBackend::Postgres {
+        head = head.lock_exclusive();
+    }
+    let head = head.one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("audit chain head".into()))?;
+    let (mut seq, mut prev_hash) = (head.seq, head.hash);
+    let occurred_at = super::now();
+    let roles = json!(actor.roles);
+    let mut events = Vec::with_capacity(entries.len());
+    for entry in entries {
+        seq += 1;
+        let mut event = audit_event::Model {
+            id: Uuid::now_v7(),
+            organization_id: org,
+            seq,
+            occurred_at,
+            actor_id: actor.id,
+            actor_kind: actor.kind.to_string(),
+            actor_roles: roles.clone(),
+            resource_type: entry.resource_type.to_string(),
+            resource_id: entry.resource_id,
+            operation: entry.operation.to_string(),
+            before: entry.before,
+            after: entry.after,
+            request_id: actor.request_id.clone(),
+            client_addr: actor.client_addr.clone(),
+            prev_hash: std::mem::take(&mut prev_hash),
+            hash: String::new(),
+        };
+        event.hash = compute_hash(&event);
+        prev_hash = event.hash.clone();
+        events.push(audit_event::ActiveModel::from(event));
+    }
+    audit_chain_head::Entity::update(audit_chain_head::ActiveModel {
+        organization_id: Set(org),
+        seq: Set(seq),
+        hash: Set(prev_hash),
+    })
+    .exec(conn)
+    .await?;
+    // 16 columns an event: 1000 events stay under SQLite's 32,766 parameters.
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let chunk: Vec<_> = events.by_ref().take(1000).collect();
+        audit_event::Entity::insert_many(chunk).exec_without_returning(conn).await?;
+    }
+    Ok(())
+}
+
 /// Appends an event to its organization's chain. Call it with the transaction of the change.
 pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, entry: Entry) -> Result<(), DbErr> {
     let org = entry.organization_id;

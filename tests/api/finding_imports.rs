@@ -70,7 +70,8 @@ async fn an_atomic_upload_with_one_bad_row_writes_nothing() {
         .iter()
         .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
         .collect();
-    assert_eq!(errors, [(2, "severity", "invalid_value"), (3, "report_date", "invalid_date")]);
+    // Rows as a spreadsheet numbers them: the header is row 1.
+    assert_eq!(errors, [(3, "severity", "invalid_value"), (4, "report_date", "invalid_date")]);
     assert!(problem["detail"].as_str().unwrap().contains("2 of 3 rows"), "{problem}");
     assert!(findings(&app, &auditor, "").await.is_empty());
     // The rejected upload is on record, with its counts.
@@ -105,10 +106,10 @@ async fn a_partial_upload_writes_exactly_the_good_rows() {
     assert_eq!(record["counts"], json!({"received": 5, "created": 3, "updated": 0, "unchanged": 0, "rejected": 2}));
     assert_eq!(location, format!("/api/v1/findings/imports/{}", record["id"].as_str().unwrap()));
     let errors = record["errors"].as_array().unwrap();
-    assert_eq!(errors[0], json!({"row": 2, "field": "title", "code": "required", "message": "must not be blank"}));
-    assert_eq!(errors[1]["row"], 5);
+    assert_eq!(errors[0], json!({"row": 3, "field": "title", "code": "required", "message": "must not be blank"}));
+    assert_eq!(errors[1]["row"], 6);
     assert_eq!(errors[1]["code"], "duplicate_in_file");
-    assert!(errors[1]["message"].as_str().unwrap().contains("row 1"));
+    assert!(errors[1]["message"].as_str().unwrap().contains("row 2"));
     let stored = findings(&app, &auditor, "").await;
     assert_eq!(codes(&stored), ["H-1", "H-1", "H-4"]);
     assert!(stored.iter().all(|f| f["import_id"] == record["id"] && f["status"] == "open"));
@@ -247,8 +248,8 @@ async fn large_files_are_written_in_batches_and_repeats_are_caught_across_them()
         record["counts"],
         json!({"received": 5000, "created": 4999, "updated": 0, "unchanged": 0, "rejected": 1})
     );
-    assert_eq!(record["errors"][0]["row"], 5000);
-    assert!(record["errors"][0]["message"].as_str().unwrap().contains("row 8"));
+    assert_eq!(record["errors"][0]["row"], 5001);
+    assert!(record["errors"][0]["message"].as_str().unwrap().contains("row 9"));
     assert_eq!(findings(&app, &auditor, "&source=internal_audit").await.len(), 4999);
     let page = json_of(
         app.get(&format!("/api/v1/findings?import_id={}&limit=1", record["id"].as_str().unwrap()), &auditor).await,
@@ -318,10 +319,10 @@ async fn dry_runs_report_what_would_happen_without_writing() {
 }
 
 #[tokio::test]
-async fn files_with_unknown_or_missing_columns_are_rejected_whole() {
+async fn files_with_missing_columns_or_strictly_unknown_ones_are_rejected_whole() {
     let app = spawn_app().await;
     let auditor = app.token_for(Role::Auditor).await;
-    let res = csv(&app, &auditor, "", "fuente;título;Observaciones\nAuditoría interna;Uno;x\n").await;
+    let res = csv(&app, &auditor, "?strict=true", "fuente;título;Observaciones\nAuditoría interna;Uno;x\n").await;
     let problem = assert_problem(res, 422, "validation_failed").await;
     let found: Vec<(&str, &str)> = problem["errors"]
         .as_array()

@@ -3,6 +3,23 @@
 use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use std::io::{self, Read};
 
+/// Marker inside the `io::Error` of a body that is not UTF-8 although it was declared so.
+#[derive(Debug)]
+pub struct CharsetMismatch;
+
+impl std::fmt::Display for CharsetMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the body is not UTF-8 although charset=utf-8 was declared")
+    }
+}
+
+impl std::error::Error for CharsetMismatch {}
+
+/// True when `err` (or the error it wraps) says the declared UTF-8 charset does not hold.
+pub fn is_mismatch(err: &io::Error) -> bool {
+    err.get_ref().is_some_and(|e| e.is::<CharsetMismatch>())
+}
+
 enum Mode {
     /// Nothing read yet: look for a byte-order mark.
     Start,
@@ -25,6 +42,7 @@ pub struct TextDecoder<R: Read> {
     out: Vec<u8>,
     out_pos: usize,
     eof: bool,
+    mismatch: bool,
 }
 
 const RAW_CHUNK: usize = 64 * 1024;
@@ -40,6 +58,7 @@ impl<R: Read> TextDecoder<R> {
             out: Vec::with_capacity(RAW_CHUNK + 16),
             out_pos: 0,
             eof: false,
+            mismatch: false,
         }
     }
 
@@ -115,6 +134,11 @@ impl<R: Read> TextDecoder<R> {
                                 self.mode = Mode::Other(WINDOWS_1252.new_decoder_without_bom_handling());
                                 continue;
                             }
+                            if self.declared == Some(UTF_8) {
+                                // Declared UTF-8 but it is not: say so rather than guess.
+                                self.mismatch = true;
+                                return;
+                            }
                             let skip = len.unwrap_or(self.raw.len() - valid);
                             self.out.extend_from_slice(&self.raw[..valid]);
                             self.out.extend_from_slice("\u{FFFD}".as_bytes());
@@ -146,6 +170,9 @@ impl<R: Read> Read for TextDecoder<R> {
                 self.read_raw()?;
             }
             self.decode();
+            if self.mismatch {
+                return Err(io::Error::other(CharsetMismatch));
+            }
             if self.eof && self.out.is_empty() && !self.raw.is_empty() {
                 // Leftover bytes that can never complete a character.
                 self.raw.clear();

@@ -10,8 +10,10 @@ mod write;
 
 use super::audit::{self, Actor, Entry};
 use super::spool::Spooled;
+use super::spreadsheet::Limits as SheetLimits;
 use super::tenancy::scoped;
 use crate::dto::finding_imports::{ImportListQuery, ImportSummary};
+use crate::dto::findings::FindingResponse;
 use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -31,9 +33,9 @@ pub use encoding_rs::Encoding;
 pub use parse::ParseReport;
 
 /// What to do with an upload.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ImportRequest {
-    /// CSV or JSON.
+    /// CSV, JSON or XLSX.
     pub format: ImportFormat,
     /// Charset named by the request (`text/csv; charset=windows-1252`), if any.
     pub charset: Option<&'static Encoding>,
@@ -43,13 +45,54 @@ pub struct ImportRequest {
     pub dry_run: bool,
     /// What to do with existing natural keys.
     pub on_conflict: ConflictPolicy,
+    /// XLSX: the sheet to read (`None`: the first).
+    pub sheet: Option<String>,
+    /// XLSX: what reading the workbook may cost.
+    pub sheet_limits: SheetLimits,
+    /// Refuse unknown columns instead of ignoring them with a warning.
+    pub strict: bool,
 }
 
 impl ImportRequest {
     /// What "the same request" means for an `Idempotency-Key`: the options and the file's hash.
     pub fn fingerprint(&self, file_sha256: &str) -> impl Serialize {
-        ("import_findings", self.format, self.mode, self.dry_run, self.on_conflict, file_sha256.to_string())
+        (
+            "import_findings",
+            self.format,
+            self.mode,
+            self.dry_run,
+            self.on_conflict,
+            file_sha256.to_string(),
+            self.sheet.clone(),
+            self.strict,
+        )
     }
+}
+
+/// The first bytes of a zip (an XLSX workbook).
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+/// The first bytes of an OLE2 compound file (a binary `.xls` workbook).
+const OLE2_MAGIC: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// The format the bytes really have, for a body declared `format`: Windows browsers send
+/// `.csv` files as `application/vnd.ms-excel`, which the caller maps to CSV; a workbook sent
+/// under a CSV type is read as one, and a binary `.xls` is refused.
+fn sniff(file: &mut std::fs::File, format: ImportFormat) -> Result<ImportFormat, ApiError> {
+    use std::io::{Seek, SeekFrom};
+    let mut head = [0u8; 8];
+    let n = file.read(&mut head).map_err(ApiError::internal)?;
+    file.seek(SeekFrom::Start(0)).map_err(ApiError::internal)?;
+    let head = &head[..n];
+    if format != ImportFormat::Csv {
+        return Ok(format);
+    }
+    if head.starts_with(OLE2_MAGIC) {
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType).detail(
+            "This is a binary Excel 97-2003 workbook (.xls): save it as .xlsx or as CSV",
+            "Es un libro binario de Excel 97-2003 (.xls): guárdelo como .xlsx o como CSV",
+        ));
+    }
+    Ok(if head.starts_with(ZIP_MAGIC) { ImportFormat::Xlsx } else { format })
 }
 
 fn parse_failure(err: ParseError, format: ImportFormat) -> ApiError {
@@ -57,9 +100,11 @@ fn parse_failure(err: ParseError, format: ImportFormat) -> ApiError {
         ParseError::Io(e) => ApiError::internal(anyhow::Error::new(e).context("reading a spooled upload")),
         ParseError::Stopped => ApiError::internal(anyhow::anyhow!("the import writer stopped without an error")),
         ParseError::File(errors) => ApiError::validation(errors),
+        ParseError::Api(e) => e,
         ParseError::Syntax(message) => match format {
             ImportFormat::Json => ApiError::new(ErrorCode::InvalidJson).detail(message.clone(), message),
             ImportFormat::Csv => ApiError::validation(vec![FieldError::new("body", "malformed_csv", message)]),
+            ImportFormat::Xlsx => ApiError::validation(vec![FieldError::new("body", "malformed_xlsx", message)]),
         },
     }
 }
@@ -72,16 +117,17 @@ pub async fn run<C>(
     actor: &Actor,
     org: Uuid,
     req: &ImportRequest,
-    body: Spooled,
+    mut body: Spooled,
 ) -> Result<finding_import::Model, ApiError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    let format = sniff(&mut body.file, req.format)?;
     let started = Instant::now();
     let now = super::now();
     let mut record = finding_import::Model {
         id: Uuid::now_v7(),
-        format: req.format,
+        format,
         mode: req.mode,
         dry_run: req.dry_run,
         on_conflict: req.on_conflict,
@@ -95,6 +141,7 @@ where
         rejected: 0,
         error_count: 0,
         errors: serde_json::json!([]),
+        warnings: None,
         duration_ms: 0,
         organization_id: org,
         created_at: now,
@@ -112,10 +159,13 @@ where
     // One batch waits while another is written: parsing and writing overlap, memory stays small.
     let (batch_tx, batch_rx) = mpsc::channel::<Vec<rows::ImportRow>>(1);
     let options = ParseOptions {
-        format: req.format,
+        format,
         atomic: req.mode == ImportMode::Atomic,
         batch_rows: write::batch_rows(backend),
         charset: req.charset,
+        sheet: req.sheet.clone(),
+        sheet_limits: req.sheet_limits,
+        strict: req.strict,
     };
     let file = std::io::BufReader::with_capacity(256 * 1024, body.file);
     let parser = tokio::task::spawn_blocking(move || parse::parse(file, options, batch_tx));
@@ -124,18 +174,27 @@ where
     let (txn, ctx_ref, sql) = (&savepoint, &ctx, pg_sql.as_str());
     let writer = async move {
         let mut batch_rx = batch_rx;
-        let mut total = write::Written::default();
+        let mut total = Totals::default();
         while let Some(batch) = batch_rx.recv().await {
             let written = write::write_batch(txn, ctx_ref, sql, batch).await?;
             total.created += written.created;
-            total.updated += written.updated;
+            total.updated += written.updated.len() as u64;
+            total.closed_rows.extend(written.closed_rows);
+            // Each changed finding gets its own event, appended in bulk with the batch.
+            let events = written.updated.into_iter().map(|(before, after)| {
+                Entry::new(org, "finding", after.id, "update")
+                    .before(&FindingResponse::from(before))
+                    .after(&FindingResponse::from(after))
+            });
+            audit::record_many(txn, actor, events.collect()).await?;
         }
         Ok::<_, sea_orm::DbErr>(total)
     };
     let written = writer.await;
     let parsed = parser.await.map_err(ApiError::internal)?;
     let written = written?;
-    let report = parsed.map_err(|e| parse_failure(e, req.format))?;
+    let mut report = parsed.map_err(|e| parse_failure(e, format))?;
+    report.add_closed(&written.closed_rows);
 
     let rejected = req.mode == ImportMode::Atomic && report.rejected > 0;
     if rejected || req.dry_run {
@@ -154,6 +213,9 @@ where
     record.rejected = count(report.rejected);
     record.error_count = count(report.error_count);
     record.errors = serde_json::to_value(&report.errors).map_err(ApiError::internal)?;
+    if !report.warnings.is_empty() {
+        record.warnings = Some(serde_json::to_value(&report.warnings).map_err(ApiError::internal)?);
+    }
     record.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     record.clone().into_active_model().reset_all().update(conn).await?;
     audit::record(
@@ -163,6 +225,14 @@ where
     )
     .await?;
     Ok(record)
+}
+
+/// What the writer did over a whole upload.
+#[derive(Debug, Default)]
+struct Totals {
+    created: u64,
+    updated: u64,
+    closed_rows: Vec<u64>,
 }
 
 /// What parsing a whole upload held in memory gives, without writing anything.
@@ -201,7 +271,15 @@ pub fn dissect(format: ImportFormat, charset: Option<&'static Encoding>, body: &
         }
         n
     });
-    let options = ParseOptions { format, atomic: false, batch_rows: 100, charset };
+    let options = ParseOptions {
+        format,
+        atomic: false,
+        batch_rows: 100,
+        charset,
+        sheet: None,
+        sheet_limits: SheetLimits::findings(),
+        strict: false,
+    };
     let reader = Pieces { bytes: body, piece: piece.max(1) };
     let report = parse::parse(reader, options, batch_tx).map_err(|e| parse_failure(e, format));
     let rows = counter.join().unwrap_or_default();

@@ -2,11 +2,13 @@
 //! each row, drops repeats of a natural key within the file, and hands valid rows to the
 //! writer in batches. Only the natural keys seen so far are kept (as 64-bit hashes), so memory
 //! grows by a few bytes a row, not with the rows' content.
-use super::decode::TextDecoder;
+use super::decode::{is_mismatch, TextDecoder};
 use super::rows::{validate, Cells, Field, ImportRow};
 use crate::dto::finding_imports::STORED_ERRORS_MAX;
 use crate::entities::enums::ImportFormat;
-use crate::error::FieldError;
+use crate::error::{ApiError, FieldError};
+use crate::services::spreadsheet::{self, Limits as SheetLimits};
+use calamine::Data;
 use encoding_rs::Encoding;
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
@@ -16,9 +18,9 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 use tokio::sync::mpsc::Sender;
 
 /// How to read an upload.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ParseOptions {
-    /// CSV or JSON.
+    /// CSV, JSON or XLSX.
     pub format: ImportFormat,
     /// All-or-nothing: once a row is invalid, no more rows are handed to the writer.
     pub atomic: bool,
@@ -26,6 +28,12 @@ pub struct ParseOptions {
     pub batch_rows: usize,
     /// Charset named in `Content-Type`, if any.
     pub charset: Option<&'static Encoding>,
+    /// XLSX: the sheet to read (`None`: the first).
+    pub sheet: Option<String>,
+    /// XLSX: what reading the workbook may cost.
+    pub sheet_limits: SheetLimits,
+    /// Refuse files with columns that are not findings columns (else they are ignored, with a warning).
+    pub strict: bool,
 }
 
 /// What the parser found.
@@ -39,6 +47,30 @@ pub struct ParseReport {
     pub error_count: u64,
     /// The first [`STORED_ERRORS_MAX`] row errors.
     pub errors: Vec<FieldError>,
+    /// What was ignored (unknown columns).
+    pub warnings: Vec<FieldError>,
+}
+
+impl ParseReport {
+    /// Counts as rejected the valid rows that would have changed a closed finding (found while
+    /// writing), keeping the stored errors in row order.
+    pub fn add_closed(&mut self, rows: &[u64]) {
+        if rows.is_empty() {
+            return;
+        }
+        self.rejected += rows.len() as u64;
+        self.error_count += rows.len() as u64;
+        let room = STORED_ERRORS_MAX.saturating_sub(self.errors.len());
+        self.errors.extend(rows.iter().take(room).map(|&row| {
+            FieldError::new(
+                "finding_code",
+                "finding_closed",
+                "the finding with this source, report code and finding code is closed; an upload does not change it",
+            )
+            .at_row(row)
+        }));
+        self.errors.sort_by_key(|e| e.row);
+    }
 }
 
 /// Why parsing stopped before the end of the body.
@@ -46,6 +78,8 @@ pub struct ParseReport {
 pub enum ParseError {
     /// The spooled body could not be read back.
     Io(io::Error),
+    /// The workbook could not be read (too large, malformed, no such sheet).
+    Api(ApiError),
     /// The writer stopped taking rows (its own error is the one to report).
     Stopped,
     /// The file as a whole is unusable (missing or unknown columns, empty file).
@@ -55,7 +89,15 @@ pub enum ParseError {
 }
 
 fn io_error(err: io::Error) -> ParseError {
-    // The decoder never fails on bad bytes (they become U+FFFD): an error is the file's.
+    if is_mismatch(&err) {
+        return file_error(
+            "body",
+            "encoding_mismatch",
+            "the file is not UTF-8 although charset=utf-8 was declared; it looks like Windows-1252 (what Excel \
+             writes in Spanish): send it with charset=windows-1252, or without a charset",
+        );
+    }
+    // Otherwise the decoder never fails on bad bytes (they become U+FFFD): an error is the file's.
     ParseError::Io(err)
 }
 
@@ -77,18 +119,21 @@ struct Collector {
     report: ParseReport,
     scratch: Vec<FieldError>,
     halted: Option<ParseError>,
+    /// The header each column was given in the file, to name it in row errors.
+    headers: [Option<String>; Field::COUNT],
 }
 
 impl Collector {
     fn new(opts: ParseOptions, out: Sender<Vec<ImportRow>>) -> Self {
         Collector {
+            batch: Vec::with_capacity(opts.batch_rows),
             opts,
             out,
-            batch: Vec::with_capacity(opts.batch_rows),
             seen: HashMap::new(),
             report: ParseReport::default(),
             scratch: Vec::new(),
             halted: None,
+            headers: Default::default(),
         }
     }
 
@@ -124,6 +169,17 @@ impl Collector {
             }
         }
         if !self.scratch.is_empty() {
+            // Name each column as the file does (`severidad`), with the field it means.
+            for error in &mut self.scratch {
+                if let Some(field) = Field::ALL.iter().find(|f| f.name() == error.field) {
+                    if let Some(header) = &self.headers[*field as usize] {
+                        if header != field.name() {
+                            error.message = format!("{} ({header} = {}): {}", header, field.name(), error.message);
+                            error.field = header.clone();
+                        }
+                    }
+                }
+            }
             self.report.rejected += 1;
             self.report.error_count += self.scratch.len() as u64;
             let room = STORED_ERRORS_MAX.saturating_sub(self.report.errors.len());
@@ -149,12 +205,21 @@ impl Collector {
 }
 
 /// Reads the whole body from `body`, sending valid rows to `out` in batches.
-pub fn parse(body: impl Read, opts: ParseOptions, out: Sender<Vec<ImportRow>>) -> Result<ParseReport, ParseError> {
-    let reader = TextDecoder::new(body, opts.charset);
-    let mut collector = Collector::new(opts, out);
+pub fn parse(mut body: impl Read, opts: ParseOptions, out: Sender<Vec<ImportRow>>) -> Result<ParseReport, ParseError> {
+    let mut collector = Collector::new(opts.clone(), out);
     match opts.format {
-        ImportFormat::Csv => parse_csv(reader, &mut collector)?,
-        ImportFormat::Json => parse_json(reader, &mut collector)?,
+        ImportFormat::Csv => parse_csv(TextDecoder::new(body, opts.charset), &mut collector)?,
+        ImportFormat::Json => parse_json(TextDecoder::new(body, opts.charset), &mut collector)?,
+        ImportFormat::Xlsx => {
+            // A zip is read by random access: the workbook is held whole (it is compressed), and
+            // the reader's limits bound what it may inflate.
+            let mut bytes = Vec::new();
+            body.read_to_end(&mut bytes).map_err(ParseError::Io)?;
+            let rows =
+                spreadsheet::read_rows(&bytes, opts.sheet.as_deref(), &opts.sheet_limits).map_err(ParseError::Api)?;
+            drop(bytes);
+            parse_sheet(rows, &mut collector)?
+        }
     }
     collector.flush()?;
     Ok(collector.report)
@@ -188,11 +253,15 @@ fn file_error(field: &str, code: &str, message: impl Into<String>) -> ParseError
     ParseError::File(vec![FieldError::new(field, code, message)])
 }
 
-/// Maps each header to its column (`None`: a blank header, ignored).
-fn resolve_headers(headers: &csv::StringRecord) -> Result<Vec<Option<Field>>, ParseError> {
+/// Maps each header to its column (`None`: a blank or unknown header, ignored). Unknown headers
+/// are warnings, or errors when the upload is strict.
+fn resolve_headers<'h>(
+    headers: impl Iterator<Item = &'h str>,
+    c: &mut Collector,
+) -> Result<Vec<Option<Field>>, ParseError> {
     let mut errors = Vec::new();
-    let mut columns: Vec<Option<Field>> = Vec::with_capacity(headers.len());
-    for header in headers.iter() {
+    let mut columns: Vec<Option<Field>> = Vec::new();
+    for header in headers {
         if header.trim().is_empty() {
             columns.push(None);
             continue;
@@ -203,14 +272,31 @@ fn resolve_headers(headers: &csv::StringRecord) -> Result<Vec<Option<Field>>, Pa
                 "duplicate_column",
                 format!("more than one column means {}", field.name()),
             )),
-            Some(field) => columns.push(Some(field)),
+            Some(field) => {
+                c.headers[field as usize] = Some(header.trim().to_string());
+                columns.push(Some(field));
+            }
             None => {
                 let known: Vec<String> = Field::ALL.iter().map(|f| format!("{} / {}", f.spanish(), f.name())).collect();
-                errors.push(FieldError::new(
+                let hint = if header.contains('\u{FFFD}') {
+                    " (the header has characters that could not be read: is the file in the charset it declares?)"
+                } else {
+                    ""
+                };
+                let problem = FieldError::new(
                     header.trim(),
                     "unknown_column",
-                    format!("not a findings column; the columns are: {}", known.join(", ")),
-                ));
+                    if c.opts.strict {
+                        format!("not a findings column{hint}; the columns are: {}", known.join(", "))
+                    } else {
+                        format!("not a findings column{hint}: ignored (strict=true refuses such files)")
+                    },
+                );
+                if c.opts.strict {
+                    errors.push(problem);
+                } else {
+                    c.report.warnings.push(problem);
+                }
                 columns.push(None);
             }
         }
@@ -262,8 +348,9 @@ fn parse_csv(reader: impl Read, c: &mut Collector) -> Result<(), ParseError> {
     if !csv.read_record(&mut record).map_err(csv_error)? {
         return Err(file_error("header", "empty_file", "the file has no header row"));
     }
-    let columns = resolve_headers(&record)?;
-    let mut row_no = 0u64;
+    let columns = resolve_headers(record.iter(), c)?;
+    // Rows are numbered as a spreadsheet shows them: the header is row 1.
+    let mut row_no = 1u64;
     while csv.read_record(&mut record).map_err(csv_error)? {
         row_no += 1;
         let mut cells = Cells::default();
@@ -285,6 +372,46 @@ fn parse_csv(reader: impl Read, c: &mut Collector) -> Result<(), ParseError> {
             }
         }
         c.row(row_no, cells, found)?;
+    }
+    Ok(())
+}
+
+/// The text of a spreadsheet cell as an upload reads it: dates as `YYYY-MM-DD`, whole numbers
+/// without decimals (`2024`, not `2024.0`).
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => match d.as_datetime() {
+            Some(dt) => dt.date().format("%Y-%m-%d").to_string(),
+            None => d.as_f64().to_string(),
+        },
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+fn parse_sheet(rows: Vec<Vec<Data>>, c: &mut Collector) -> Result<(), ParseError> {
+    let mut rows = rows.into_iter();
+    let Some(header) = rows.next() else {
+        return Err(file_error("header", "empty_file", "the sheet has no header row"));
+    };
+    let header: Vec<String> = header.iter().map(cell_text).collect();
+    let columns = resolve_headers(header.iter().map(String::as_str), c)?;
+    // Row 1 is the header, as the spreadsheet shows it.
+    for (i, row) in rows.enumerate() {
+        let row_no = i as u64 + 2;
+        let texts: Vec<String> = row.iter().map(cell_text).collect();
+        let mut cells = Cells::default();
+        for (text, column) in texts.iter().zip(&columns) {
+            if let Some(field) = column {
+                cells.set(*field, text);
+            }
+        }
+        c.row(row_no, cells, Vec::new())?;
     }
     Ok(())
 }

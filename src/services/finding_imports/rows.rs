@@ -206,6 +206,8 @@ impl<'a> Cells<'a> {
 /// A valid row, ready to be written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportRow {
+    /// Where the row is in the file (as row errors count).
+    pub row: u64,
     /// Id of the finding if the row creates one.
     pub id: Uuid,
     pub source: FindingSource,
@@ -430,6 +432,7 @@ pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Opt
         return None;
     }
     Some(ImportRow {
+        row,
         id: Uuid::now_v7(),
         source,
         auditor,

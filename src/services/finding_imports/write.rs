@@ -1,16 +1,30 @@
 //! Batched writes of uploaded rows: one `INSERT … ON CONFLICT` statement per batch. On
-//! PostgreSQL the batch travels as a single JSON parameter expanded by `json_to_recordset`
-//! (no bind-parameter limit, one round trip); on SQLite as a multi-row `VALUES` list.
+//! PostgreSQL the batch travels as column arrays expanded by `unnest` (one round trip); on
+//! SQLite as a multi-row `VALUES` list.
 //!
 //! On a natural-key conflict, `skip` leaves the stored finding alone; `update` overwrites it
 //! with the row's non-empty values and bumps its version, but only when something differs, so
-//! re-uploading a file changes nothing. New rows come back with version 1 and changed rows with
-//! a higher one, which is how the counts are told apart.
+//! re-uploading a file changes nothing, and never when the finding is closed (the row is
+//! reported instead). An update gives back the finding before and after, for its audit event:
+//! PostgreSQL reads the old rows in the same statement (every part of a statement sees the
+//! same snapshot; a change another transaction commits in between has its own event, so the
+//! trail stays complete); SQLite reads them just before, on its single connection. Locking the
+//! batch's rows first would make "before" exact under concurrency but costs a tuple write per
+//! row even when nothing changes.
 use super::rows::ImportRow;
-use crate::entities::enums::ConflictPolicy;
+use crate::entities::enums::{ConflictPolicy, FindingStatus};
+use crate::entities::finding;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Iden, Iterable, QueryResult, Statement, Value};
+use std::collections::HashMap;
 use uuid::Uuid;
+
+/// Statuses an upload never rewrites.
+const CLOSED: [FindingStatus; 2] = [FindingStatus::ClosedCompliant, FindingStatus::ClosedEffective];
+
+fn closed_list() -> String {
+    CLOSED.iter().map(|s| format!("'{}'", s.code())).collect::<Vec<_>>().join(", ")
+}
 
 /// Rows per statement.
 pub fn batch_rows(backend: DbBackend) -> usize {
@@ -37,12 +51,14 @@ pub struct Context {
 }
 
 /// Findings created and changed by one batch.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Written {
     /// New findings.
     pub created: u64,
-    /// Existing findings changed.
-    pub updated: u64,
+    /// Existing findings changed, as (before, after).
+    pub updated: Vec<(finding::Model, finding::Model)>,
+    /// Rows (as row errors count them) that would have changed a closed finding.
+    pub closed_rows: Vec<u64>,
 }
 
 /// Columns an upload may overwrite on an existing finding (when the row has a value).
@@ -104,18 +120,38 @@ fn on_conflict(policy: ConflictPolicy, distinct: &str, empty_list: &str) -> Stri
     for col in ["import_id", "updated_at", "updated_by"] {
         sets.push(format!("\"{col}\" = excluded.\"{col}\""));
     }
-    format!("{CONFLICT_TARGET} DO UPDATE SET {} WHERE {differs}", sets.join(", "))
+    format!(
+        "{CONFLICT_TARGET} DO UPDATE SET {} WHERE ({differs}) AND \"finding\".\"status\" NOT IN ({})",
+        sets.join(", "),
+        closed_list()
+    )
 }
 
-/// The batch as 19 column arrays (`uuid[]` and `text[]`), which PostgreSQL decodes far more
-/// cheaply than JSON. Arrays carry no NULLs (the driver cannot bind them): an absent value is
-/// the empty string, which a valid row never holds, and the statement turns it back into NULL.
+/// Joins the stored finding `f` to the uploaded row `r` with the same natural key.
+fn same_key(f: &str, r: &str) -> String {
+    ["source", "report_code", "finding_code"].map(|c| format!("{f}.\"{c}\" = {r}.\"{c}\"")).join(" AND ")
+}
+
+/// `alias."col" AS "prefixcol"` for every finding column.
+fn prefixed(alias: &str, prefix: &str) -> String {
+    finding::Column::iter()
+        .map(|c| format!("{alias}.\"{0}\" AS \"{prefix}{0}\"", c.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The batch as 20 column arrays (`uuid[]`, `text[]` and the row numbers), which PostgreSQL
+/// decodes far more cheaply than JSON. Arrays carry no NULLs (the driver cannot bind them): an
+/// absent value is the empty string, which a valid row never holds, and the statement turns it
+/// back into NULL.
 fn columns(rows: Vec<ImportRow>) -> Vec<Value> {
     let n = rows.len();
     let mut ids: Vec<Uuid> = Vec::with_capacity(n);
+    let mut row_nos: Vec<i64> = Vec::with_capacity(n);
     let mut texts: Vec<Vec<String>> = (0..18).map(|_| Vec::with_capacity(n)).collect();
     for r in rows {
         ids.push(r.id);
+        row_nos.push(i64::try_from(r.row).unwrap_or(i64::MAX));
         let cells = [
             r.source.code().to_string(),
             r.auditor.unwrap_or_default(),
@@ -140,20 +176,22 @@ fn columns(rows: Vec<ImportRow>) -> Vec<Value> {
             column.push(cell);
         }
     }
-    let mut values: Vec<Value> = Vec::with_capacity(19);
+    let mut values: Vec<Value> = Vec::with_capacity(20);
     values.push(ids.into());
     values.extend(texts.into_iter().map(Value::from));
+    values.push(row_nos.into());
     values
 }
 
 /// `r`: the batch as rows. Parameters: $1 organization, $2 import, $3 timestamp, $4 actor,
-/// $5… the column arrays.
+/// $5… the column arrays, $24 the row numbers.
 const RECORDSET: &str = "WITH x AS (SELECT * FROM unnest($5::uuid[], $6::text[], $7::text[], $8::text[], $9::text[], \
 $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], \
-$19::text[], $20::text[], $21::text[], $22::text[], $23::text[]) AS x(\"id\", \"source\", \"auditor\", \"report_code\", \"report_date\", \
-\"fiscal_year\", \"finding_code\", \"title\", \"condition\", \"criterion\", \"cause\", \"effect\", \"classification\", \
-\"severity\", \"status\", \"requirements\", \"search\", \"presumed_incidence\", \"fiscal_amount\")), \
-r AS (SELECT \"id\", \"source\", NULLIF(\"auditor\", '') AS \"auditor\", \"report_code\", \
+$19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::int8[]) AS x(\"id\", \"source\", \"auditor\", \
+\"report_code\", \"report_date\", \"fiscal_year\", \"finding_code\", \"title\", \"condition\", \"criterion\", \"cause\", \
+\"effect\", \"classification\", \"severity\", \"status\", \"requirements\", \"search\", \"presumed_incidence\", \
+\"fiscal_amount\", \"row_no\")), \
+r AS (SELECT \"row_no\", \"id\", \"source\", NULLIF(\"auditor\", '') AS \"auditor\", \"report_code\", \
 NULLIF(\"report_date\", '')::date AS \"report_date\", NULLIF(\"fiscal_year\", '')::int AS \"fiscal_year\", \
 \"finding_code\", \"title\", NULLIF(\"condition\", '') AS \"condition\", NULLIF(\"criterion\", '') AS \"criterion\", \
 NULLIF(\"cause\", '') AS \"cause\", NULLIF(\"effect\", '') AS \"effect\", \
@@ -176,11 +214,34 @@ pub fn postgres_sql(policy: ConflictPolicy) -> String {
     match policy {
         // Only new rows are written: the affected-row count is the number created.
         ConflictPolicy::Skip => format!("{RECORDSET} {insert}"),
-        ConflictPolicy::Update => format!(
-            "{RECORDSET}, w AS ({insert} RETURNING \"version\") SELECT count(*) FILTER (WHERE \"version\" = 1) \
-             AS created, count(*) FILTER (WHERE \"version\" > 1) AS updated FROM w"
-        ),
+        ConflictPolicy::Update => {
+            let (_, differs) = changes("r", "old", "IS DISTINCT FROM", "'[]'::jsonb");
+            format!(
+                "{RECORDSET}, \
+                 old AS (SELECT f.* FROM \"finding\" f JOIN r ON f.\"organization_id\" = $1 AND {key}), \
+                 closed AS (SELECT r.\"row_no\" FROM r JOIN old ON {old_key} \
+                   WHERE old.\"status\" IN ({closed}) AND ({differs})), \
+                 w AS ({insert} RETURNING *), \
+                 c AS (SELECT (SELECT count(*) FROM w WHERE w.\"version\" = 1) AS \"created\", \
+                   (SELECT COALESCE(array_agg(\"row_no\" ORDER BY \"row_no\"), '{{}}') FROM closed) AS \"closed_rows\") \
+                 SELECT c.\"created\", c.\"closed_rows\", u.* FROM c LEFT JOIN \
+                   (SELECT {after}, {before} FROM w JOIN old ON old.\"id\" = w.\"id\") u ON true",
+                key = same_key("f", "r"),
+                old_key = same_key("old", "r"),
+                closed = closed_list(),
+                after = prefixed("w", "a_"),
+                before = prefixed("old", "b_"),
+            )
+        }
     }
+}
+
+/// The (before, after) pair of an updated finding in a result row, if the row holds one.
+fn change_of(row: &QueryResult) -> Result<Option<(finding::Model, finding::Model)>, DbErr> {
+    if row.try_get::<Option<Uuid>>("", "a_id")?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some((finding::Model::from_query_result(row, "b_")?, finding::Model::from_query_result(row, "a_")?)))
 }
 
 async fn write_postgres(
@@ -194,16 +255,111 @@ async fn write_postgres(
     let statement = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
     if ctx.on_conflict == ConflictPolicy::Skip {
         let created = conn.execute_raw(statement).await?.rows_affected();
-        return Ok(Written { created, updated: 0 });
+        return Ok(Written { created, ..Written::default() });
     }
-    let row =
-        conn.query_one_raw(statement).await?.ok_or_else(|| DbErr::Custom("batch insert returned no counts".into()))?;
-    let count = |name: &str| -> Result<u64, DbErr> { Ok(u64::try_from(row.try_get::<i64>("", name)?).unwrap_or(0)) };
-    Ok(Written { created: count("created")?, updated: count("updated")? })
+    let result = conn.query_all_raw(statement).await?;
+    let first = result.first().ok_or_else(|| DbErr::Custom("batch insert returned no counts".into()))?;
+    let created = u64::try_from(first.try_get::<i64>("", "created")?).unwrap_or(0);
+    let closed: Vec<i64> = first.try_get("", "closed_rows")?;
+    let mut written = Written {
+        created,
+        updated: Vec::new(),
+        closed_rows: closed.into_iter().map(|r| u64::try_from(r).unwrap_or(0)).collect(),
+    };
+    for row in &result {
+        if let Some(change) = change_of(row)? {
+            written.updated.push(change);
+        }
+    }
+    Ok(written)
+}
+
+/// SQLite, `on_conflict=update`: the stored findings the batch's keys name, each with whether
+/// the row would change it, keyed by finding id.
+async fn existing_sqlite(
+    conn: &impl ConnectionTrait,
+    ctx: &Context,
+    rows: &[ImportRow],
+) -> Result<(HashMap<Uuid, finding::Model>, Vec<u64>), DbErr> {
+    const COLS: [&str; 18] = [
+        "row_no",
+        "source",
+        "report_code",
+        "finding_code",
+        "auditor",
+        "report_date",
+        "fiscal_year",
+        "condition",
+        "criterion",
+        "cause",
+        "effect",
+        "classification",
+        "severity",
+        "title",
+        "search",
+        "requirements",
+        "presumed_incidence",
+        "fiscal_amount",
+    ];
+    let placeholders = format!("({})", vec!["?"; COLS.len()].join(", "));
+    let names = COLS.map(|c| format!("\"{c}\"")).join(", ");
+    let mut sql = format!("WITH r({names}) AS (VALUES ");
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLS.len() + 1);
+    for (i, r) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&placeholders);
+        let requirements = serde_json::to_value(&r.requirements).map_err(|e| DbErr::Custom(e.to_string()))?;
+        values.extend([
+            i64::try_from(r.row).unwrap_or(i64::MAX).into(),
+            r.source.code().into(),
+            r.report_code.clone().into(),
+            r.finding_code.clone().into(),
+            r.auditor.clone().into(),
+            r.report_date.into(),
+            r.fiscal_year.into(),
+            r.condition.clone().into(),
+            r.criterion.clone().into(),
+            r.cause.clone().into(),
+            r.effect.clone().into(),
+            r.classification.map(|v| v.code()).into(),
+            r.severity.map(|v| v.code()).into(),
+            r.title.clone().into(),
+            r.search.clone().into(),
+            requirements.into(),
+            serde_json::to_value(&r.presumed_incidence).map_err(|e| DbErr::Custom(e.to_string()))?.into(),
+            r.fiscal_amount.into(),
+        ]);
+    }
+    let (_, differs) = changes("r", "f", "IS NOT", "'[]'");
+    sql.push_str(&format!(
+        ") SELECT r.\"row_no\" AS \"row_no\", ({differs}) AS \"differs\", {found} FROM r JOIN \"finding\" f \
+         ON f.\"organization_id\" = ? AND {key}",
+        found = prefixed("f", "b_"),
+        key = same_key("f", "r"),
+    ));
+    values.push(ctx.org.into());
+    let found = conn.query_all_raw(Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)).await?;
+    let mut before = HashMap::with_capacity(found.len());
+    let mut closed_rows = Vec::new();
+    for row in found {
+        let model = finding::Model::from_query_result(&row, "b_")?;
+        if CLOSED.contains(&model.status) && row.try_get::<bool>("", "differs")? {
+            closed_rows.push(u64::try_from(row.try_get::<i64>("", "row_no")?).unwrap_or(0));
+        }
+        before.insert(model.id, model);
+    }
+    closed_rows.sort_unstable();
+    Ok((before, closed_rows))
 }
 
 async fn write_values(conn: &impl ConnectionTrait, ctx: &Context, rows: Vec<ImportRow>) -> Result<Written, DbErr> {
     let backend = conn.get_database_backend();
+    let (mut before, closed_rows) = match ctx.on_conflict {
+        ConflictPolicy::Update => existing_sqlite(conn, ctx, &rows).await?,
+        ConflictPolicy::Skip => Default::default(),
+    };
     const PER_ROW: usize = 26;
     let placeholders = format!("({})", vec!["?"; PER_ROW].join(", "));
     let mut sql = format!("INSERT INTO \"finding\" ({INSERT_COLUMNS}) VALUES ");
@@ -246,14 +402,18 @@ async fn write_values(conn: &impl ConnectionTrait, ctx: &Context, rows: Vec<Impo
     }
     sql.push(' ');
     sql.push_str(&on_conflict(ctx.on_conflict, "IS NOT", "'[]'"));
-    sql.push_str(" RETURNING \"version\"");
+    let mut written = Written { closed_rows, ..Written::default() };
+    if ctx.on_conflict == ConflictPolicy::Skip {
+        written.created = conn.execute_raw(Statement::from_sql_and_values(backend, sql, values)).await?.rows_affected();
+        return Ok(written);
+    }
+    sql.push_str(" RETURNING *");
     let returned = conn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    let mut written = Written::default();
     for row in returned {
-        if row.try_get::<i32>("", "version")? == 1 {
-            written.created += 1;
-        } else {
-            written.updated += 1;
+        let after = finding::Model::from_query_result(&row, "")?;
+        match before.remove(&after.id) {
+            Some(old) => written.updated.push((old, after)),
+            None => written.created += 1,
         }
     }
     Ok(written)
