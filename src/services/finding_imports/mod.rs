@@ -319,7 +319,8 @@ mod tests {
             let out = dissect(ImportFormat::Csv, None, &bytes, piece);
             let report = out.report.expect("a readable file");
             assert_eq!((report.received, report.rejected, out.rows), (2, 1, 1), "pieces of {piece}");
-            assert_eq!(report.errors[0].field, "report_date");
+            // Row errors name the column as the file wrote it.
+            assert_eq!(report.errors[0].field, "Fecha informe");
         }
         let out = dissect(ImportFormat::Json, None, b"[{\"source\": 1}", 2);
         assert!(out.report.is_err());
