@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Contract fuzzing: starts the service on a fresh SQLite file (or FUZZ_DATABASE_URL), signs in as
-# the bootstrap administrator and gives it every role, then runs schemathesis over every
+# Contract fuzzing: starts the service on a fresh SQLite file (or FUZZ_DATABASE_URL), has the
+# bootstrap administrator create a user with every role, then runs schemathesis over every
 # operation of the served OpenAPI document with all checks, including the stateful phase that
 # follows the document's links (plan → category → action → evidence). A second run with a
 # viewer's token covers every write and checks that each answers 403. Fails on any 5xx, schema
@@ -39,16 +39,15 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/n
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 login() { curl -sf "$api/auth/login" -H 'Content-Type: application/json' -d "{\"email\":\"$1\",\"password\":\"$2\"}" | json '["access_token"]'; }
 
-# The bootstrap administrator (also the platform operator) takes every role, so no operation is
-# refused for lack of one; a viewer is added for the second run.
-admin="$(login admin@fuzz.gov.co "$password")"
-me="$(curl -sf "$api/me" -H "Authorization: Bearer $admin" | json '["id"]')"
-etag="$(curl -sf -D - -o /dev/null "$api/users/$me" -H "Authorization: Bearer $admin" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
-curl -sf -X PATCH "$api/users/$me" -H "Authorization: Bearer $admin" -H "If-Match: $etag" \
-  -H 'Content-Type: application/merge-patch+json' \
-  -d '{"roles":["admin","planner","responsible","auditor","viewer"]}' | json '["roles"]'
-curl -sf "$api/users" -H "Authorization: Bearer $admin" -H 'Content-Type: application/json' \
-  -d "{\"email\":\"viewer@fuzz.gov.co\",\"display_name\":\"Viewer\",\"password\":\"$password\",\"roles\":[\"viewer\"]}" >/dev/null
+bootstrap="$(login admin@fuzz.gov.co "$password")"
+# Nobody may change their own roles (issue 13.3), so the bootstrap administrator creates the
+# principal that holds every role, and a viewer.
+for who in "all:[\"admin\",\"planner\",\"responsible\",\"auditor\",\"viewer\"]" "viewer:[\"viewer\"]"; do
+  curl -sf "$api/users" -H "Authorization: Bearer $bootstrap" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"${who%%:*}@fuzz.gov.co\",\"display_name\":\"${who%%:*}\",\"password\":\"$password\",\"roles\":${who#*:}}" \
+    | json '["roles"]'
+done
+admin="$(login all@fuzz.gov.co "$password")"
 viewer="$(login viewer@fuzz.gov.co "$password")"
 
 export PYTHONPATH="$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=fuzz_hooks
@@ -71,6 +70,15 @@ FUZZ_ROLE=all "$VENV/bin/st" run "$api/openapi.json" \
   --exclude-path-regex '/imports' \
   --phases stateful \
   --max-time "${STATEFUL_SECONDS:-90}" \
+  --seed "$SEED" \
+  --no-color || status=$?
+echo "=== platform operator: organizations (the operator-only operations)"
+"$VENV/bin/st" run "$api/openapi.json" \
+  --checks all \
+  --header "Authorization: Bearer $bootstrap" \
+  --max-examples "$MAX_EXAMPLES" \
+  --include-path-regex '^/api/v1/organizations' \
+  --phases examples,coverage,fuzzing \
   --seed "$SEED" \
   --no-color || status=$?
 echo "=== viewer: every write must answer 403"

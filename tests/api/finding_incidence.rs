@@ -111,7 +111,8 @@ async fn uploads_read_incidence_and_amount_columns_in_spanish() {
         .iter()
         .map(|e| (e["row"].as_u64().unwrap(), e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
         .collect();
-    assert_eq!(errors, [(2, "presumed_incidence", "comptroller_only"), (3, "fiscal_amount", "invalid_number")]);
+    // Rows as the spreadsheet numbers them (header = 1), fields as the header wrote them.
+    assert_eq!(errors, [(3, "incidencia presunta", "comptroller_only"), (4, "cuantía fiscal", "invalid_number")]);
     let list = json_of(app.get("/api/v1/findings?report_code=CGR-1", &auditor).await, 200).await;
     let h1 = list["items"].as_array().unwrap().iter().find(|f| f["finding_code"] == "H-01").unwrap();
     assert_eq!(h1["presumed_incidence"], json!(["disciplinary", "fiscal"]));
