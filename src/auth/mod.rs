@@ -112,6 +112,7 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         let checked = req.extensions_mut().remove::<Checked>();
+        let query = req.extensions_mut().remove::<crate::http::query_schema::QueryRejected>();
         Box::pin(async move {
             let principal = match checked {
                 Some(Checked(outcome)) => outcome?,
@@ -124,6 +125,9 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
             };
             if !allowed {
                 return Err(needs::<P>());
+            }
+            if let Some(rejected) = query {
+                return Err(rejected.0);
             }
             Ok(Auth { principal, _policy: PhantomData })
         })

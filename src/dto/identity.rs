@@ -423,12 +423,14 @@ pub struct UserListQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyQuery {
-    /// Sequence number of a head kept from an earlier verification (`head.seq`).
-    #[param(minimum = 1, example = 1234)]
-    pub anchor_seq: Option<i64>,
-    /// Hash of that head (`head.hash`), 64 lowercase hexadecimal characters.
-    #[param(pattern = "^[0-9a-f]{64}$")]
-    pub anchor_hash: Option<String>,
+    /// A head kept from an earlier verification, as `<head.seq>:<head.hash>` (the sequence
+    /// number from 1, a colon, and the 64 lowercase hexadecimal characters of the hash). One
+    /// parameter, so that a receipt is always whole.
+    #[param(
+        pattern = "^[1-9][0-9]{0,17}:[0-9a-f]{64}$",
+        example = "1234:9f2c4e0b1a7d3e5f9f2c4e0b1a7d3e5f9f2c4e0b1a7d3e5f9f2c4e0b1a7d3e5f"
+    )]
+    pub anchor: Option<String>,
 }
 
 /// Filters of the audit-event list.

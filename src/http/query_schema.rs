@@ -141,6 +141,9 @@ fn rules_of(op: &Operation) -> Vec<Rule> {
     rules
 }
 
+/// A query refused by [`check`], answered by the `Auth` extractor once the caller is allowed.
+pub struct QueryRejected(pub ApiError);
+
 /// Middleware: 400 `invalid_query` when a query parameter breaks its documented schema.
 pub async fn check(
     req: ServiceRequest,
@@ -156,7 +159,13 @@ pub async fn check(
     if let Some((name, must)) = failure {
         let err = ApiError::new(ErrorCode::InvalidQuery)
             .detail(format!("{name} must be {must}"), format!("{name} debe ser {}", spanish(&must)));
-        return Ok(req.error_response(err));
+        if !req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
+            return Ok(req.error_response(err));
+        }
+        // A caller who presents a token learns first whether it may call the operation at all
+        // (401/403 from `Auth`, which takes this refusal and answers it only when allowed).
+        // Every operation with query parameters is protected (none of the public ones has any).
+        actix_web::HttpMessage::extensions_mut(&req).insert(QueryRejected(err));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

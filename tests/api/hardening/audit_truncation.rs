@@ -89,7 +89,7 @@ async fn deleting_the_newest_events_with_the_head_is_detected() {
     )
     .await;
     assert_eq!(verify(&app, "").await["intact"], true, "without a receipt the shorter chain is consistent");
-    let anchored = verify(&app, &format!("?anchor_seq={head_seq}&anchor_hash={head_hash}")).await;
+    let anchored = verify(&app, &format!("?anchor={head_seq}:{head_hash}")).await;
     assert_eq!(anchored["intact"], false, "{anchored}");
     assert_eq!(anchored["first_broken"]["reason"], "truncated");
     assert_eq!(anchored["first_broken"]["seq"], keep + 1);
@@ -97,13 +97,16 @@ async fn deleting_the_newest_events_with_the_head_is_detected() {
     let earlier = json_of(app.get("/api/v1/audit-events?limit=1", &app.admin_token).await, 200).await;
     let (seq, hash) = (earlier["items"][0]["seq"].as_i64().unwrap(), earlier["items"][0]["hash"].clone());
     if let Some(hash) = hash.as_str() {
-        let ok = verify(&app, &format!("?anchor_seq={seq}&anchor_hash={hash}")).await;
+        let ok = verify(&app, &format!("?anchor={seq}:{hash}")).await;
         assert_eq!(ok["intact"], true, "{ok}");
     }
-    let wrong = verify(&app, &format!("?anchor_seq={seq}&anchor_hash={}", "0".repeat(64))).await;
+    let wrong = verify(&app, &format!("?anchor={seq}:{}", "0".repeat(64))).await;
     assert_eq!(wrong["first_broken"]["reason"], "anchor_mismatch", "{wrong}");
-    let res = app.get("/api/v1/audit-events/verify?anchor_seq=3", &app.admin_token).await;
-    assert_problem(res, 422, "validation_failed").await;
+    // A receipt is one parameter, so a half receipt cannot be sent; a malformed one is 400.
+    for bad in ["3".to_string(), format!("0:{}", "a".repeat(64)), "3:xyz".to_string()] {
+        let res = app.get(&format!("/api/v1/audit-events/verify?anchor={bad}"), &app.admin_token).await;
+        assert_problem(res, 400, "invalid_query").await;
+    }
 }
 
 #[tokio::test]
