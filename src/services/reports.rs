@@ -1,6 +1,7 @@
 //! Progress reports: a plan's report and the organization's dashboard. Every figure is a SQL
 //! aggregate (GROUP BY / COUNT / SUM / AVG) that runs the same on PostgreSQL and SQLite; only
 //! the rows a report lists (categories, overdue actions, objectives) are read as rows.
+use super::calendar;
 use super::reformulation;
 use super::tenancy::{find_in_org, scoped};
 use crate::dto::reports::{
@@ -358,7 +359,7 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
         .await?
         .map(|f| OldestOpenFinding {
             id: f.id,
-            days_open: (today - f.created_at.date_naive()).num_days(),
+            days_open: (today - calendar::date_of(&f.created_at)).num_days(),
             finding_code: f.finding_code,
             title: f.title,
             status: f.status,
