@@ -70,7 +70,8 @@ impl Stream for Upload {
     }
 }
 
-fn multipart_error(e: MultipartError) -> ApiError {
+/// The problem for a multipart body that cannot be read (evidence files and imports alike).
+pub fn multipart_error(e: MultipartError) -> ApiError {
     match e {
         MultipartError::ContentTypeMissing
         | MultipartError::ContentTypeParse

@@ -4,13 +4,14 @@ use crate::auth::{AnyMember, Auth, EvidenceReporter};
 use crate::dto::evidence::{FileResponse, UploadFileForm};
 use crate::dto::FileBytes;
 use crate::entities::evidence_file;
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::http::etag::{etag, ok_tagged};
+use crate::http::upload::multipart_error;
 use crate::services::audit::Actor;
 use crate::services::tenancy::find_in_org;
 use crate::services::{evidence, files};
 use crate::startup::AppState;
-use actix_multipart::{Multipart, MultipartError};
+use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use base64::Engine;
@@ -21,20 +22,6 @@ use uuid::Uuid;
 
 /// Room for multipart boundaries and part headers around the file's bytes.
 const MULTIPART_OVERHEAD: u64 = 16 * 1024;
-
-fn multipart_error(e: MultipartError) -> ApiError {
-    match e {
-        MultipartError::ContentTypeMissing
-        | MultipartError::ContentTypeParse
-        | MultipartError::ContentTypeIncompatible
-        | MultipartError::BoundaryMissing => ApiError::new(ErrorCode::UnsupportedMediaType)
-            .detail("Send the file as multipart/form-data", "Envíe el archivo como multipart/form-data"),
-        other => {
-            let text = other.to_string();
-            ApiError::new(ErrorCode::InvalidMultipart).detail(text.clone(), text)
-        }
-    }
-}
 
 /// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
 fn content_disposition(name: &str) -> String {

@@ -223,48 +223,7 @@ pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Ve
 
 /// Appends an event to its organization's chain. Call it with the transaction of the change.
 pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, entry: Entry) -> Result<(), DbErr> {
-    let org = entry.organization_id;
-    audit_chain_head::Entity::insert(audit_chain_head::ActiveModel {
-        organization_id: Set(org),
-        seq: Set(0),
-        hash: Set(String::new()),
-    })
-    .on_conflict(OnConflict::column(audit_chain_head::Column::OrganizationId).do_nothing().to_owned())
-    .exec_without_returning(conn)
-    .await?;
-    let mut head = audit_chain_head::Entity::find_by_id(org);
-    if conn.get_database_backend() == DbBackend::Postgres {
-        head = head.lock_exclusive();
-    }
-    let head = head.one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("audit chain head".into()))?;
-    let mut event = audit_event::Model {
-        id: Uuid::now_v7(),
-        organization_id: org,
-        seq: head.seq + 1,
-        occurred_at: super::now(),
-        actor_id: actor.id,
-        actor_kind: actor.kind.to_string(),
-        actor_roles: json!(actor.roles),
-        resource_type: entry.resource_type.to_string(),
-        resource_id: entry.resource_id,
-        operation: entry.operation.to_string(),
-        before: entry.before,
-        after: entry.after,
-        request_id: actor.request_id.clone(),
-        client_addr: actor.client_addr.clone(),
-        prev_hash: head.hash.clone(),
-        hash: String::new(),
-    };
-    event.hash = compute_hash(&event);
-    audit_chain_head::Entity::update(audit_chain_head::ActiveModel {
-        organization_id: Set(org),
-        seq: Set(event.seq),
-        hash: Set(event.hash.clone()),
-    })
-    .exec(conn)
-    .await?;
-    audit_event::Entity::insert(audit_event::ActiveModel::from(event)).exec_without_returning(conn).await?;
-    Ok(())
+    record_many(conn, actor, vec![entry]).await
 }
 
 /// Whether `actor` wrote any event on a resource other than the operations in `except`: the
