@@ -14,7 +14,7 @@ use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
-use utoipa_actix_web::{scope, AppExt};
+use utoipa_actix_web::AppExt;
 
 /// Problem responses use this media type (RFC 9457).
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -76,13 +76,8 @@ pub struct ApiDoc;
 
 /// The complete document, as served at `/api/v1/openapi.json` and committed in `openapi/`.
 pub fn document() -> Document {
-    let (_, api) = App::new()
-        .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
-        .service(routes::health::live)
-        .service(routes::health::ready)
-        .service(scope::scope("/api/v1").configure(routes::configure))
-        .split_for_parts();
+    let (_, api) =
+        App::new().into_utoipa_app().openapi(ApiDoc::openapi()).configure(routes::configure).split_for_parts();
     complete(api)
 }
 

@@ -2,14 +2,15 @@
 //! middleware, documentation. `Application::build` binds its own listener so tests can start
 //! the real service on port 0.
 use crate::auth::jwt::TokenService;
-use crate::auth::PrincipalCache;
+use crate::auth::{Authenticator, PrincipalCache};
 use crate::config::Config;
 use crate::http::query_schema::QueryRules;
 use crate::http::{self, RouteTable};
-use crate::openapi::{self, ApiDoc};
+use crate::openapi;
 use crate::routes;
 use crate::services::bootstrap;
 use crate::services::storage::Storage;
+use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::header;
@@ -20,23 +21,8 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::net::TcpListener;
 use std::sync::Arc;
-use utoipa::OpenApi;
-use utoipa_actix_web::{scope, AppExt};
+use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
-
-/// Shared by every request.
-pub struct AppState {
-    /// Connection pool.
-    pub db: DatabaseConnection,
-    /// Settings.
-    pub config: Arc<Config>,
-    /// Access-token signer and verifier.
-    pub tokens: TokenService,
-    /// Cache of principals' current roles and active flags.
-    pub principals: PrincipalCache,
-    /// Evidence file store (`MEJORA_STORAGE_URL`).
-    pub storage: Storage,
-}
 
 /// Opens the connection pool. SQLite gets a single connection (one writer at a time).
 pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
@@ -186,16 +172,20 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     drop(document);
     let storage = Storage::from_url(&config.storage_url)?;
     let config = Arc::new(config);
-    let state =
-        web::Data::new(AppState { db, config: config.clone(), tokens, principals: PrincipalCache::default(), storage });
+    let principals = Arc::new(PrincipalCache::default());
+    let authenticator =
+        web::Data::new(Authenticator { db: db.clone(), tokens: tokens.clone(), principals: principals.clone() });
+    let state = web::Data::new(AppState { db, config: config.clone(), tokens, principals, storage });
     let json_limit = config.json_limit;
     let origins = config.cors_origins.clone();
     let local_dev = config.environment == crate::config::Environment::Development;
     let mut server = HttpServer::new(move || {
-        let (app, _) = App::new()
+        // The document is built once, by `openapi::document`, from the same route list; the
+        // paths collected here are dropped.
+        let app = App::new()
             .into_utoipa_app()
-            .openapi(ApiDoc::openapi())
             .app_data(state.clone())
+            .app_data(authenticator.clone())
             .app_data(table.clone())
             .app_data(query_rules.clone())
             .app_data(spec.clone())
@@ -209,10 +199,8 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
                     .service(SwaggerUi::new("/docs/{_:.*}").config(SwaggerConfig::from(SPEC_PATH)))
                     .service(web::resource(["/", "/docs"]).route(web::get().to(to_docs)))
             })
-            .service(routes::health::live)
-            .service(routes::health::ready)
-            .service(scope::scope("/api/v1").configure(routes::configure))
-            .split_for_parts();
+            .configure(routes::configure)
+            .into_app();
         app.default_service(web::to(http::fallback))
             .wrap(from_fn(crate::auth::check_bearer))
             .wrap(from_fn(http::query_schema::check))

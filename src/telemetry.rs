@@ -1,8 +1,18 @@
 //! Structured logs with `tracing`: pretty for people, JSON for log shippers. `RUST_LOG`
-//! overrides the default filter.
+//! overrides the default filter. Also the per-request context (request id, client address)
+//! that the request middleware records and the logs and the audit trail carry.
 use crate::config::LogFormat;
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
+
+/// Per-request facts the middleware records for handlers, logs and the audit trail.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// `X-Request-Id` (taken from the client when well-formed, generated otherwise).
+    pub request_id: String,
+    /// Peer address of the TCP connection.
+    pub client_addr: Option<String>,
+}
 
 /// Installs the global subscriber (once; later calls are ignored).
 pub fn init(format: LogFormat) {

@@ -7,19 +7,18 @@ pub mod password;
 use crate::entities::enums::{Role, Roles};
 use crate::entities::{service_account, user};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::RequestContext;
-use crate::startup::AppState;
+use crate::telemetry::RequestContext;
 use actix_web::body::MessageBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
-use jwt::PrincipalKind;
+use jwt::{PrincipalKind, TokenService};
 use sea_orm::EntityTrait;
 use std::collections::HashMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -112,7 +111,7 @@ impl<P: Policy + 'static> FromRequest for Auth<P> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         let checked = req.extensions_mut().remove::<Checked>();
-        let query = req.extensions_mut().remove::<crate::http::query_schema::QueryRejected>();
+        let query = req.extensions_mut().remove::<Deferred>();
         Box::pin(async move {
             let principal = match checked {
                 Some(Checked(outcome)) => outcome?,
@@ -150,6 +149,22 @@ fn needs<P: Policy>() -> ApiError {
     )
 }
 
+/// What the token check needs, registered as its own application data so that this module
+/// depends on nothing above it (the application state in `crate::state` holds the same parts).
+pub struct Authenticator {
+    /// Connection pool (principal lookups).
+    pub db: sea_orm::DatabaseConnection,
+    /// Access-token verifier.
+    pub tokens: TokenService,
+    /// Cache of principals' current roles and active flags, shared with the application state.
+    pub principals: Arc<PrincipalCache>,
+}
+
+/// An error a middleware found before the handler ran (a query string that breaks the
+/// documented schema), answered by [`Auth`] only after the role check, so a caller without
+/// the role always gets 403 first.
+pub struct Deferred(pub ApiError);
+
 /// The bearer-token check of one request, made by [`check_bearer`] before the handler runs.
 struct Checked(Result<Principal, ApiError>);
 
@@ -172,7 +187,7 @@ pub async fn check_bearer(
 
 async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = req
-        .app_data::<web::Data<AppState>>()
+        .app_data::<web::Data<Authenticator>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state missing")))?;
     let header = req
         .headers()

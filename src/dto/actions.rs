@@ -1,11 +1,8 @@
 //! Improvement actions on the wire: the action with its computed figures, requests and filters.
-use crate::dto::identity::Meta;
-use crate::dto::plans::money;
-use crate::entities::action;
+use crate::dto::common::Meta;
 use crate::entities::enums::{
     ActionFocus, ActionStatus, ActionType, ComplianceResult, EffectivenessResult, TrafficLight,
 };
-use crate::services::progress::ActionFigures;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -99,56 +96,6 @@ pub struct ActionResponse {
     pub meta: Meta,
 }
 
-impl ActionResponse {
-    /// The action with its links and computed figures.
-    pub fn new(m: action::Model, finding_ids: Vec<Uuid>, objective_ids: Vec<Uuid>, figures: ActionFigures) -> Self {
-        ActionResponse {
-            id: m.id,
-            organization_id: m.organization_id,
-            plan_id: m.plan_id,
-            category_id: m.category_id,
-            finding_ids,
-            objective_ids,
-            number: m.number,
-            action_type: m.action_type,
-            focus: m.focus,
-            title: m.title,
-            description: m.description,
-            goal: m.goal,
-            unit: m.unit,
-            target_quantity: m.target_quantity,
-            responsible_id: m.responsible_id,
-            responsible_unit: m.responsible_unit,
-            start_date: m.start_date,
-            due_date: m.due_date,
-            status: m.status,
-            completed_on: m.completed_on,
-            compliance: m.compliance,
-            effectiveness: m.effectiveness,
-            evaluated_by: m.evaluated_by,
-            evaluated_on: m.evaluated_on,
-            evaluation_criterion: m.evaluation_criterion,
-            evaluation_note: m.evaluation_note,
-            reformulated_from_id: m.reformulated_from_id,
-            reformulation_reason: m.reformulation_reason,
-            resources: m.resources,
-            estimated_cost: m.estimated_cost.map(money),
-            weeks: figures.weeks,
-            accepted_quantity: figures.accepted_quantity,
-            progress_pct: figures.progress_pct,
-            overdue: figures.overdue,
-            traffic_light: figures.traffic_light,
-            meta: Meta {
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-                created_by: m.created_by,
-                updated_by: m.updated_by,
-                version: m.version,
-            },
-        }
-    }
-}
-
 /// A new action of a `draft` or `submitted` plan; it starts `planned`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -225,80 +172,80 @@ pub struct UpdateActionRequest {
     #[schema(nullable = false)]
     pub number: Option<i32>,
     /// Kind of action.
-    #[serde(default, rename = "type", deserialize_with = "crate::http::patch::required")]
+    #[serde(default, rename = "type", deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub action_type: Option<ActionType>,
     /// Focus.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub focus: Option<ActionFocus>,
     /// What will be done.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub title: Option<String>,
     /// Details.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 20000, pattern = r"^[^\x00]*$")]
     pub description: Option<Option<String>>,
     /// Purpose.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\x00]*$")]
     pub goal: Option<Option<String>>,
     /// Unit of measure.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 100, pattern = r"^[^\x00]*$")]
     pub unit: Option<Option<String>>,
     /// Quantity that means done (greater than 0).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(exclusive_minimum = 0, maximum = 1000000000000.0_f64)]
     #[schema(nullable = false)]
     pub target_quantity: Option<f64>,
     /// Responsible user.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub responsible_id: Option<Option<Uuid>>,
     /// Responsible unit.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
     pub responsible_unit: Option<Option<String>>,
     /// Start date.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub start_date: Option<NaiveDate>,
     /// Due date.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub due_date: Option<NaiveDate>,
     /// Execution state: `planned ⇄ in_progress → done`, `done → in_progress` while not rated,
     /// `planned | in_progress → cancelled`.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub status: Option<ActionStatus>,
     /// When it was finished (only with `done`; default today in Colombia).
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub completed_on: Option<Option<NaiveDate>>,
     /// Category of the same plan.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub category_id: Option<Option<Uuid>>,
     /// Audit findings it answers (replaces the set).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(max_items = 200)]
     #[schema(nullable = false)]
     pub finding_ids: Option<Vec<Uuid>>,
     /// Objectives it serves (replaces the set).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(max_items = 200)]
     #[schema(nullable = false)]
     pub objective_ids: Option<Vec<Uuid>>,
     /// Resources needed.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\x00]*$")]
     pub resources: Option<Option<String>>,
     /// Estimated cost in COP.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$")]
     pub estimated_cost: Option<Option<Decimal>>,
 }
@@ -392,9 +339,10 @@ pub struct ActionListQuery {
     pub due_after: Option<NaiveDate>,
     /// `created_at` (default), `-created_at`, `due_date`, `-due_date` or `number`.
     pub sort: Option<ActionSort>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page (valid only with the same `sort`).
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }

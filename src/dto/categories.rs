@@ -1,5 +1,5 @@
 //! Scored categories of a plan on the wire.
-use crate::dto::identity::Meta;
+use crate::dto::common::Meta;
 use crate::entities::category::{self, ControlRef};
 use crate::entities::enums::{CategorySource, IndicatorKind, MaturityLevel};
 use serde::{Deserialize, Serialize};
@@ -139,41 +139,41 @@ pub struct CreateCategoryRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategoryRequest {
     /// Name as in the evaluation.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub name: Option<String>,
     /// Where the score comes from.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub source: Option<CategorySource>,
     /// Process or result indicator.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<IndicatorKind>)]
     pub indicator_kind: Option<Option<IndicatorKind>>,
     /// Score 0–100.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 100)]
     pub score: Option<Option<f64>>,
     /// Score of the previous measurement, 0–100.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 100)]
     pub previous_score: Option<Option<f64>>,
     /// Score the plan aims at, 0–100.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 100)]
     pub target_score: Option<Option<f64>>,
     /// Improvement alternatives (replaces the list).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(max_items = 200)]
     #[schema(nullable = false)]
     pub improvement_alternatives: Option<Vec<String>>,
     /// How the effectiveness of the actions is judged.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\x00]*$")]
     pub effectiveness_criterion: Option<Option<String>>,
     /// Control references (replaces the list).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(max_items = 200)]
     #[schema(nullable = false)]
     pub control_refs: Option<Vec<ControlRef>>,
@@ -191,9 +191,10 @@ pub struct UpdateCategoryRequest {
 pub struct CategoryListQuery {
     /// Only categories from this source.
     pub source: Option<CategorySource>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page.
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }

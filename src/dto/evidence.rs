@@ -1,5 +1,5 @@
 //! Follow-up evidence and its files on the wire.
-use crate::dto::identity::Meta;
+use crate::dto::common::Meta;
 use crate::entities::enums::ReviewStatus;
 use crate::entities::{evidence, evidence_file};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -141,24 +141,24 @@ pub struct CreateEvidenceRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateEvidenceRequest {
     /// Cut-off date.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub cut_off_date: Option<NaiveDate>,
     /// Date the evidence represents.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub evidence_date: Option<Option<NaiveDate>>,
     /// What was done.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 20000, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub description: Option<String>,
     /// Quantity delivered.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<f64>, minimum = 0, maximum = 1000000000000.0_f64)]
     pub reported_quantity: Option<Option<f64>>,
     /// Links (replaces the list).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(max_items = 50)]
     #[schema(nullable = false)]
     pub links: Option<Vec<String>>,
@@ -185,10 +185,11 @@ pub struct EvidenceListQuery {
     pub action_id: Option<Uuid>,
     /// Only evidence in this review state (e.g. the `submitted` review queue).
     pub review_status: Option<ReviewStatus>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page.
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }
 

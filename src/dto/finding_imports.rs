@@ -202,9 +202,10 @@ impl From<finding_import::Model> for ImportResponse {
 pub struct ImportListQuery {
     /// Only uploads with this outcome.
     pub status: Option<ImportStatus>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page.
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }

@@ -1,5 +1,5 @@
 //! Audit findings on the wire.
-use super::identity::Meta;
+use super::common::Meta;
 use crate::entities::enums::{Classification, FindingSource, FindingStatus, PresumedIncidence, Severity};
 use crate::entities::finding;
 use chrono::NaiveDate;
@@ -190,20 +190,20 @@ pub struct CreateFindingRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateFindingRequest {
     /// Where the finding comes from.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub source: Option<FindingSource>,
     /// Auditor or auditing body; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 300)]
     pub auditor: Option<Option<String>>,
     /// Code of the audit report.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 100)]
     #[schema(nullable = false)]
     pub report_code: Option<String>,
     /// Date of the report; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub report_date: Option<Option<NaiveDate>>,
     /// Fiscal year audited; `null` clears it.
@@ -211,52 +211,52 @@ pub struct UpdateFindingRequest {
     #[schema(value_type = Option<i32>, minimum = 1990, maximum = 2100)]
     pub fiscal_year: Option<Option<i32>>,
     /// Finding code as written in the report.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 100)]
     #[schema(nullable = false)]
     pub finding_code: Option<String>,
     /// Short title.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 500)]
     #[schema(nullable = false)]
     pub title: Option<String>,
     /// Condition; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 20000)]
     pub condition: Option<Option<String>>,
     /// Criterion; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 20000)]
     pub criterion: Option<Option<String>>,
     /// Cause; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 20000)]
     pub cause: Option<Option<String>>,
     /// Effect; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 20000)]
     pub effect: Option<Option<String>>,
     /// Classification; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<Classification>)]
     pub classification: Option<Option<Classification>>,
     /// Severity; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<Severity>)]
     pub severity: Option<Option<Severity>>,
     /// Requirement references (replaces the list).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub requirements: Option<Vec<String>>,
     /// Presumed incidence (replaces the set; comptroller findings only).
     #[serde(default)]
     pub presumed_incidence: Option<Vec<PresumedIncidence>>,
     /// Amount of the presumed fiscal incidence in COP; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$")]
     pub fiscal_amount: Option<Option<Decimal>>,
     /// Earlier finding this one repeats; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<Uuid>)]
     pub repeats_finding_id: Option<Option<Uuid>>,
 }
@@ -329,9 +329,10 @@ pub struct FindingListQuery {
     pub q: Option<String>,
     /// Order: `created_at` (default), `-created_at`, `report_date`, `-report_date`.
     pub sort: Option<FindingSort>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page (belongs to the sort it was made with).
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }

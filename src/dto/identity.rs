@@ -1,39 +1,11 @@
 //! Organizations, users, service accounts, sessions and the audit trail on the wire.
+use crate::dto::common::Meta;
 use crate::entities::enums::{EntityOrder, Role, Roles};
 use crate::entities::{audit_event, organization, service_account, user};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// Bookkeeping fields every resource carries.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Meta {
-    /// When the row was created (UTC).
-    pub created_at: DateTime<Utc>,
-    /// When the row last changed (UTC).
-    pub updated_at: DateTime<Utc>,
-    /// Who created it.
-    pub created_by: Option<Uuid>,
-    /// Who changed it last.
-    pub updated_by: Option<Uuid>,
-    /// Row version; the `ETag` is `"v{version}"`.
-    pub version: i32,
-}
-
-/// Builds the [`Meta`] of any model that has the bookkeeping columns.
-#[macro_export]
-macro_rules! meta_of {
-    ($m:expr) => {
-        $crate::dto::identity::Meta {
-            created_at: $m.created_at,
-            updated_at: $m.updated_at,
-            created_by: $m.created_by,
-            updated_by: $m.updated_by,
-            version: $m.version,
-        }
-    };
-}
 
 /// A public entity (tenant).
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -119,16 +91,16 @@ pub struct FirstAdminRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganizationRequest {
     /// Name of the entity.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 300, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub name: Option<String>,
     /// National or territorial order; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<EntityOrder>)]
     pub order: Option<Option<EntityOrder>>,
     /// Administrative sector; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
     pub sector: Option<Option<String>>,
 }
@@ -205,21 +177,21 @@ pub struct CreateUserRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
     /// Name shown in reports.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub display_name: Option<String>,
     /// Roles (replaces the set; at least one).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_items = 1)]
     #[schema(nullable = false)]
     pub roles: Option<Vec<Role>>,
     /// Organizational unit; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
     pub unit: Option<Option<String>>,
     /// Whether the user may sign in.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub active: Option<bool>,
 }
@@ -312,17 +284,17 @@ pub struct CreateServiceAccountRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceAccountRequest {
     /// Name of the calling system.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 200, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub name: Option<String>,
     /// Roles (replaces the set; at least one).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_items = 1)]
     #[schema(nullable = false)]
     pub roles: Option<Vec<Role>>,
     /// Whether it may obtain tokens.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub active: Option<bool>,
 }
@@ -411,10 +383,11 @@ pub struct UserListQuery {
     /// Text in e-mail or display name.
     #[param(max_length = 200, pattern = r"^[^\x00]*$")]
     pub q: Option<String>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page.
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }
 
@@ -453,10 +426,11 @@ pub struct AuditListQuery {
     pub from: Option<DateTime<Utc>>,
     /// Events before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page.
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }
 

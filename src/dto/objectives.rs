@@ -1,5 +1,5 @@
 //! PEI/PETI strategic objectives on the wire.
-use crate::dto::identity::Meta;
+use crate::dto::common::Meta;
 use crate::entities::enums::ObjectiveSource;
 use crate::entities::objective;
 use serde::{Deserialize, Serialize};
@@ -92,21 +92,21 @@ pub struct CreateObjectiveRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateObjectiveRequest {
     /// PEI or PETI.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub source: Option<ObjectiveSource>,
     /// Code in the strategic plan.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 40, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub code: Option<String>,
     /// Objective as written in the strategic plan.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub title: Option<String>,
     /// Longer description; `null` clears it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: Option<Option<String>>,
     /// First year of the period; `null` clears it.
@@ -129,9 +129,10 @@ pub struct ObjectiveListQuery {
     /// Text in code or title (case-insensitive).
     #[param(max_length = 200)]
     pub q: Option<String>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page.
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }

@@ -1,11 +1,30 @@
 //! Plan matrices on the wire: importing a TI.PL03 table as a plan, and exporting a plan.
 use crate::entities::enums::PolicyScope;
 use crate::error::FieldError;
-use crate::services::matrix::ti_pl03::Row;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+
+/// One row of the matrix as read (cells split into lines).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Row {
+    /// CATEGORÍAS; empty continues the category above.
+    #[serde(default)]
+    pub category: String,
+    /// PUNTAJE as written (empty: none).
+    #[serde(default)]
+    pub score: Option<f64>,
+    /// DISEÑO ALTERNATIVAS DE MEJORA, one entry per paragraph.
+    #[serde(default)]
+    pub improvement_alternatives: Vec<String>,
+    /// MEJORAS PARA IMPLEMENTAR, one entry per paragraph.
+    #[serde(default)]
+    pub improvements_to_implement: Vec<String>,
+    /// EVALUACIÓN DE LA EFICACIA.
+    #[serde(default)]
+    pub effectiveness_evaluation: Option<String>,
+}
 
 /// Options and plan metadata of a matrix import. A value given here overrides the one the file
 /// holds: for CSV and XLSX the title block, page headers and signature footer of the sheet

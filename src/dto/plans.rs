@@ -243,20 +243,20 @@ pub struct CreatePlanRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdatePlanRequest {
     /// Title.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     #[schema(nullable = false)]
     pub title: Option<String>,
     /// Description.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 10000, pattern = r"^[^\x00]*$")]
     pub description: Option<Option<String>>,
     /// Policy the plan answers to.
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(nullable = false)]
     pub policy_scope: Option<PolicyScope>,
     /// Evaluation or audit whose results the plan addresses.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<PlanOrigin>)]
     pub origin: Option<Option<PlanOrigin>>,
     /// Fiscal year (vigencia) evaluated.
@@ -264,56 +264,56 @@ pub struct UpdatePlanRequest {
     #[schema(value_type = Option<i32>, minimum = 2000, maximum = 2100)]
     pub fiscal_year: Option<Option<i32>>,
     /// First day of the implementation window.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub start_date: Option<Option<NaiveDate>>,
     /// Last day of the implementation window.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub end_date: Option<Option<NaiveDate>>,
     /// Who prepared the plan.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
     pub prepared_by: Option<Option<String>>,
     /// Role of who prepared it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 200, pattern = r"^[^\x00]*$")]
     pub prepared_by_role: Option<Option<String>>,
     /// When it was prepared.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub prepared_on: Option<Option<NaiveDate>>,
     /// Body or person that approved it.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 300, pattern = r"^[^\x00]*$")]
     pub approved_by: Option<Option<String>>,
     /// Approval act.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, max_length = 300, pattern = r"^[^\x00]*$")]
     pub approval_reference: Option<Option<String>>,
     /// Approval date.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<NaiveDate>)]
     pub approved_on: Option<Option<NaiveDate>>,
     /// PEI/PETI objectives the plan serves (replaces the set).
-    #[serde(default, deserialize_with = "crate::http::patch::required")]
+    #[serde(default, deserialize_with = "crate::dto::patch::required")]
     #[schema(max_items = 200)]
     #[schema(nullable = false)]
     pub objective_ids: Option<Vec<Uuid>>,
     /// Budget in COP as a decimal string.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,16}(\.[0-9]{1,2})?$")]
     pub budget: Option<Option<Decimal>>,
     /// Where the money comes from.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<FundingSource>)]
     pub funding_source: Option<Option<FundingSource>>,
     /// MSPI maturity level now.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<MaturityLevel>)]
     pub maturity_current: Option<Option<MaturityLevel>>,
     /// MSPI maturity level the plan aims at.
-    #[serde(default, deserialize_with = "crate::http::patch::nullable")]
+    #[serde(default, deserialize_with = "crate::dto::patch::nullable")]
     #[schema(value_type = Option<MaturityLevel>)]
     pub maturity_target: Option<Option<MaturityLevel>>,
 }
@@ -358,9 +358,10 @@ pub struct PlanListQuery {
     pub q: Option<String>,
     /// `created_at` (default), `-created_at`, `code` or `-code`.
     pub sort: Option<PlanSort>,
-    /// Items per page (1–500, default 50).
-    #[param(minimum = 1, maximum = 500)]
+    /// Page size: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub limit: Option<u64>,
-    /// Cursor from the previous page (valid only with the same `sort`).
+    /// Page position: documented once, by [`crate::dto::pagination::PageParams`].
+    #[param(ignore)]
     pub cursor: Option<String>,
 }

@@ -7,14 +7,30 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, HttpResponseBuilder};
 use serde::Serialize;
 use std::future::{ready, Ready};
 
-/// The entity tag of a row version.
-pub fn etag(version: i32) -> String {
-    format!("\"v{version}\"")
-}
+pub use crate::dto::common::etag;
 
-/// The `If-Match` header of a request, parsed into the version it names.
+/// The `If-Match` header of a request, parsed into the version it names. Handlers that take it
+/// list `IfMatch` in their `params(...)`, so the header is documented once, here.
 #[derive(Debug, Clone)]
 pub struct IfMatch(Option<Option<i32>>);
+
+/// How `If-Match` is documented.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct IfMatchHeader {
+    /// ETag of your last read of this resource (of its GET or of the reply that changed it), e.g. `"v3"`; `*` is not accepted.
+    #[param(rename = "If-Match", pattern = r#"^(W/)?"v[0-9]{1,9}"$"#)]
+    if_match: String,
+}
+
+impl utoipa::IntoParams for IfMatch {
+    fn into_params(
+        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        IfMatchHeader::into_params(parameter_in)
+    }
+}
 
 impl IfMatch {
     /// The version the client read; 428 when the header is missing, 400 when it is not an

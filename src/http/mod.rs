@@ -1,17 +1,16 @@
 //! HTTP plumbing shared by every route: request context and logging middleware, problem
-//! localisation, security headers, extractor error handlers, 404/405, pagination, ETags,
-//! merge-patch fields and idempotent POSTs.
+//! localisation, security headers, extractor error handlers, 404/405, ETags
+//! and idempotent POSTs.
 pub mod etag;
 pub mod idempotency;
 pub mod json;
-pub mod pagination;
-pub mod patch;
 pub mod query_schema;
 pub mod upload;
 
 pub use json::Json;
 
 use crate::error::{ApiError, ErrorCode, ProblemSource};
+use crate::telemetry::RequestContext;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -21,15 +20,6 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::FutureExt;
 use tracing::Instrument;
-
-/// Per-request facts the middleware records for handlers, logs and the audit trail.
-#[derive(Debug, Clone)]
-pub struct RequestContext {
-    /// `X-Request-Id` (taken from the client when well-formed, generated otherwise).
-    pub request_id: String,
-    /// Peer address of the TCP connection.
-    pub client_addr: Option<String>,
-}
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

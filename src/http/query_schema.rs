@@ -141,9 +141,6 @@ fn rules_of(op: &Operation) -> Vec<Rule> {
     rules
 }
 
-/// A query refused by [`check`], answered by the `Auth` extractor once the caller is allowed.
-pub struct QueryRejected(pub ApiError);
-
 /// Middleware: 400 `invalid_query` when a query parameter breaks its documented schema.
 pub async fn check(
     req: ServiceRequest,
@@ -165,7 +162,7 @@ pub async fn check(
         // A caller who presents a token learns first whether it may call the operation at all
         // (401/403 from `Auth`, which takes this refusal and answers it only when allowed).
         // Every operation with query parameters is protected (none of the public ones has any).
-        actix_web::HttpMessage::extensions_mut(&req).insert(QueryRejected(err));
+        actix_web::HttpMessage::extensions_mut(&req).insert(crate::auth::Deferred(err));
     }
     Ok(next.call(req).await?.map_into_boxed_body())
 }

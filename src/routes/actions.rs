@@ -5,18 +5,16 @@ use crate::dto::actions::{
     ActionListQuery, ActionResponse, CreateActionRequest, EvaluateActionRequest, ReformulateActionRequest,
     UpdateActionRequest,
 };
-use crate::entities::{action, plan};
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
 use crate::http::Json;
 use crate::services::audit::Actor;
-use crate::services::tenancy::find_in_org;
+use crate::services::transaction;
 use crate::services::{action_evaluation, action_queries, actions};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -27,7 +25,7 @@ use uuid::Uuid;
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body = CreateActionRequest,
     params(
         ("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "Created", body = ActionResponse, headers(("Location" = String, description = "URL of the action"), ("ETag" = String, description = "Version"))),
@@ -57,7 +55,7 @@ pub async fn create_action(
 ///
 /// The plan's actions with the filters of `GET /actions` (its `plan_id` is the path's).
 #[utoipa::path(tag = "actions", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Plan id"), ActionListQuery),
+    params(("id" = Uuid, Path, description = "Plan id"), ActionListQuery, PageParams),
     responses(
         (status = 200, description = "One page", body = Page<ActionResponse>),
         (status = 404, description = "No such plan in your organization", body = Problem),
@@ -69,7 +67,7 @@ pub async fn list_plan_actions(
     id: web::Path<Uuid>,
     query: web::Query<ActionListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    find_in_org::<plan::Entity>(&state.db, auth.organization_id, *id).await?;
+    crate::services::plans::ensure_exists(&state.db, auth.organization_id, *id).await?;
     let mut query = query.into_inner();
     query.plan_id = Some(*id);
     Ok(HttpResponse::Ok().json(action_queries::list(&state.db, auth.organization_id, &query).await?))
@@ -79,7 +77,7 @@ pub async fn list_plan_actions(
 ///
 /// Actions of the caller's organization with filters (plan, category, state, responsible,
 /// overdue, due dates) and keyset pagination.
-#[utoipa::path(tag = "actions", security(("bearer" = [])), params(ActionListQuery), responses(
+#[utoipa::path(tag = "actions", security(("bearer" = [])), params(ActionListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<ActionResponse>),
 ))]
 #[get("/actions")]
@@ -102,8 +100,7 @@ pub async fn get_action(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<action::Entity>(&state.db, auth.organization_id, *id).await?;
-    let body = actions::response(&state.db, found).await?;
+    let body = actions::get(&state.db, auth.organization_id, *id).await?;
     Ok(ok_tagged(body.meta.version, &body))
 }
 
@@ -116,7 +113,7 @@ pub async fn get_action(
 /// while unrated; accepted evidence also moves it (see `POST /evidence/{id}/review`). Dates must
 /// stay inside the plan's window (422 `outside_plan_window`).
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body(content = UpdateActionRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Action id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Action id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = ActionResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such action in your organization", body = Problem),
@@ -134,11 +131,10 @@ pub async fn update_action(
     body: Json<UpdateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated =
-        actions::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        actions::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+    })
+    .await?;
     Ok(ok_tagged(updated.meta.version, &updated))
 }
 
@@ -147,7 +143,7 @@ pub async fn update_action(
 /// Only actions of `draft` or `submitted` plans without evidence; others are cancelled with
 /// `status: cancelled`.
 #[utoipa::path(tag = "actions", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Action id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Action id"), IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such action in your organization", body = Problem),
@@ -163,9 +159,10 @@ pub async fn delete_action(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    actions::delete(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await?;
-    txn.commit().await?;
+    transaction(&state.db, async |txn| {
+        actions::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -178,8 +175,8 @@ pub async fn delete_action(
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body = EvaluateActionRequest,
     params(
         ("id" = Uuid, Path, description = "Action id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
+        IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Rated", body = ActionResponse, headers(("ETag" = String, description = "New version"))),
@@ -217,7 +214,7 @@ pub async fn evaluate_action(
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body = ReformulateActionRequest,
     params(
         ("id" = Uuid, Path, description = "Id of the ineffective action"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply", pattern = "^[!-~]{1,255}$"),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "The new action", body = ActionResponse, headers(("Location" = String, description = "URL of the new action"), ("ETag" = String, description = "Version"))),

@@ -1,10 +1,10 @@
 //! The audit trail (administrators and auditors).
 use crate::auth::{AuditReader, Auth};
 use crate::dto::identity::{AuditEventResponse, AuditListQuery, VerifyQuery};
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::http::pagination::Page;
 use crate::services::audit::{self, ChainHead, Verification};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -12,7 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 ///
 /// Every change in the caller's organization, newest first: who (user or service account, with
 /// roles), what (resource, operation, before and after), when, from where (request id, address).
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditListQuery), responses(
+#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<AuditEventResponse>),
 ))]
 #[get("/audit-events")]

@@ -2,9 +2,9 @@
 use crate::dto::identity::{ClientCredentialsRequest, LoginRequest, RefreshRequest, TokenResponse};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::Json;
-use crate::http::RequestContext;
 use crate::services::sessions::{self, Origin};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::telemetry::RequestContext;
 use actix_web::http::header;
 use actix_web::{post, web, HttpMessage, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::STANDARD;

@@ -1,18 +1,16 @@
 //! Scored categories of a plan: `/plans/{id}/categories` and `/categories/{id}`.
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::categories::{CategoryListQuery, CategoryResponse, CreateCategoryRequest, UpdateCategoryRequest};
-use crate::entities::category;
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::categories;
-use crate::services::tenancy::find_in_org;
-use crate::startup::AppState;
+use crate::services::transaction;
+use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -23,7 +21,7 @@ use uuid::Uuid;
 #[utoipa::path(tag = "categories", security(("bearer" = [])), request_body = CreateCategoryRequest,
     params(
         ("id" = Uuid, Path, description = "Plan id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "Created", body = CategoryResponse, headers(("Location" = String, description = "URL of the category"), ("ETag" = String, description = "Version"))),
@@ -53,7 +51,7 @@ pub async fn create_category(
 ///
 /// In plan order (`position`, then creation).
 #[utoipa::path(tag = "categories", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Plan id"), CategoryListQuery),
+    params(("id" = Uuid, Path, description = "Plan id"), CategoryListQuery, PageParams),
     responses(
         (status = 200, description = "One page", body = Page<CategoryResponse>),
         (status = 404, description = "No such plan in your organization", body = Problem),
@@ -79,15 +77,15 @@ pub async fn get_category(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<category::Entity>(&state.db, auth.organization_id, *id).await?;
-    Ok(ok_tagged(found.version, &CategoryResponse::from(found)))
+    let found = categories::get(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.meta.version, &found))
 }
 
 /// Update a category (merge patch)
 ///
 /// Only while its plan is `draft` or `submitted` (409 `immutable` otherwise).
 #[utoipa::path(tag = "categories", security(("bearer" = [])), request_body(content = UpdateCategoryRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Category id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Category id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = CategoryResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such category in your organization", body = Problem),
@@ -105,11 +103,11 @@ pub async fn update_category(
     body: Json<UpdateCategoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated =
-        categories::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        categories::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await
+    })
+    .await?;
     Ok(ok_tagged(updated.version, &CategoryResponse::from(updated)))
 }
 
@@ -117,7 +115,7 @@ pub async fn update_category(
 ///
 /// Only while its plan is `draft` or `submitted` (409 `immutable` otherwise).
 #[utoipa::path(tag = "categories", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Category id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Category id"), IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such category in your organization", body = Problem),
@@ -133,9 +131,10 @@ pub async fn delete_category(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    categories::delete(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await?;
-    txn.commit().await?;
+    transaction(&state.db, async |txn| {
+        categories::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,5 +1,5 @@
 //! Every enumeration of the API with its Spanish and English labels, for forms and reports.
-use crate::entities::enums::{EntityOrder, EnumValue, Role};
+use crate::dto::enums::{EntityOrder, EnumValue, Role};
 use actix_web::{get, HttpResponse};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -18,7 +18,7 @@ pub fn all() -> BTreeMap<&'static str, Vec<EnumValue>> {
     let mut map = BTreeMap::new();
     map.insert(Role::NAME, Role::values());
     map.insert(EntityOrder::NAME, EntityOrder::values());
-    crate::entities::enums::register_all(&mut map);
+    crate::dto::enums::register_all(&mut map);
     map
 }
 

@@ -3,18 +3,16 @@ use crate::auth::{AnyMember, AuditorOnly, Auth, EvidenceReporter};
 use crate::dto::evidence::{
     CreateEvidenceRequest, EvidenceListQuery, EvidenceResponse, ReviewEvidenceRequest, UpdateEvidenceRequest,
 };
-use crate::entities::{action, evidence as evidence_entity};
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
 use crate::http::Json;
 use crate::services::audit::Actor;
-use crate::services::tenancy::find_in_org;
+use crate::services::transaction;
 use crate::services::{evidence, files};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -26,7 +24,7 @@ use uuid::Uuid;
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), request_body = CreateEvidenceRequest,
     params(
         ("id" = Uuid, Path, description = "Action id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$"),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "Created", body = EvidenceResponse, headers(("Location" = String, description = "URL of the evidence"), ("ETag" = String, description = "Version"))),
@@ -54,7 +52,7 @@ pub async fn create_evidence(
 
 /// List an action's evidence
 #[utoipa::path(tag = "evidence", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Action id"), EvidenceListQuery),
+    params(("id" = Uuid, Path, description = "Action id"), EvidenceListQuery, PageParams),
     responses(
         (status = 200, description = "One page", body = Page<EvidenceResponse>),
         (status = 404, description = "No such action in your organization", body = Problem),
@@ -66,7 +64,7 @@ pub async fn list_action_evidence(
     id: web::Path<Uuid>,
     query: web::Query<EvidenceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    find_in_org::<action::Entity>(&state.db, auth.organization_id, *id).await?;
+    crate::services::actions::ensure_exists(&state.db, auth.organization_id, *id).await?;
     let mut query = query.into_inner();
     query.action_id = Some(*id);
     Ok(HttpResponse::Ok().json(evidence::list(&state.db, auth.organization_id, &query).await?))
@@ -76,7 +74,7 @@ pub async fn list_action_evidence(
 ///
 /// Evidence of the caller's organization, oldest first; `review_status=submitted` is the
 /// auditors' review queue.
-#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(EvidenceListQuery), responses(
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(EvidenceListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<EvidenceResponse>),
 ))]
 #[get("/evidence")]
@@ -99,8 +97,7 @@ pub async fn get_evidence(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<evidence_entity::Entity>(&state.db, auth.organization_id, *id).await?;
-    let body = evidence::response(&state.db, found).await?;
+    let body = evidence::get(&state.db, auth.organization_id, *id).await?;
     Ok(ok_tagged(body.meta.version, &body))
 }
 
@@ -109,7 +106,7 @@ pub async fn get_evidence(
 /// Evidence that is not accepted may be corrected; it goes back to `submitted`. Accepted
 /// evidence is immutable (409 `immutable`).
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), request_body(content = UpdateEvidenceRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Evidence id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Evidence id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = EvidenceResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
@@ -128,11 +125,11 @@ pub async fn update_evidence(
     body: Json<UpdateEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated =
-        evidence::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        evidence::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await
+    })
+    .await?;
     Ok(ok_tagged(updated.meta.version, &updated))
 }
 
@@ -142,7 +139,7 @@ pub async fn update_evidence(
 /// the same transaction and the stored bytes right after it commits (a storage failure is
 /// logged with the key, never ignored silently).
 #[utoipa::path(tag = "evidence", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Evidence id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Evidence id"), IfMatch),
     responses(
         (status = 204, description = "Deleted with its files"),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
@@ -159,9 +156,10 @@ pub async fn delete_evidence(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let keys = evidence::delete(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await?;
-    txn.commit().await?;
+    let keys = transaction(&state.db, async |txn| {
+        evidence::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+    })
+    .await?;
     for key in keys {
         files::remove(&state.storage, &key).await;
     }
@@ -179,8 +177,8 @@ pub async fn delete_evidence(
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), request_body = ReviewEvidenceRequest,
     params(
         ("id" = Uuid, Path, description = "Evidence id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
+        IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Reviewed", body = EvidenceResponse, headers(("ETag" = String, description = "New version"))),

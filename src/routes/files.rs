@@ -3,20 +3,18 @@
 use crate::auth::{AnyMember, Auth, EvidenceReporter};
 use crate::dto::evidence::{FileResponse, UploadFileForm};
 use crate::dto::FileBytes;
-use crate::entities::evidence_file;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{etag, ok_tagged};
 use crate::http::upload::multipart_error;
 use crate::services::audit::Actor;
-use crate::services::tenancy::find_in_org;
+use crate::services::transaction;
 use crate::services::{evidence, files};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use base64::Engine;
 use futures_util::StreamExt;
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -91,29 +89,15 @@ pub async fn upload_evidence_file(
     let file_id = Uuid::now_v7();
     let key = files::storage_key(org, file_id);
     let received = files::receive(&state.storage, &key, limit, &name, field).await?;
-    let now = crate::services::now();
-    let model = evidence_file::Model {
+    let file = evidence::NewFile {
         id: file_id,
-        evidence_id,
         name,
         media_type: received.media_type.to_string(),
-        size: i64::try_from(received.size).unwrap_or(i64::MAX),
+        size: received.size,
         sha256: received.sha256,
         storage_key: key.clone(),
-        organization_id: org,
-        created_at: now,
-        updated_at: now,
-        created_by: actor.id,
-        updated_by: actor.id,
-        version: 1,
     };
-    let attached = async {
-        let txn = state.db.begin().await?;
-        let result = evidence::attach(&txn, &actor, org, evidence_id, model).await?;
-        txn.commit().await?;
-        Ok::<_, ApiError>(result)
-    }
-    .await;
+    let attached = evidence::attach_new(&state.db, &actor, org, evidence_id, file).await;
     match attached {
         Ok((stored, true)) => Ok(HttpResponse::Created()
             .insert_header((header::LOCATION, format!("/api/v1/files/{}", stored.id)))
@@ -141,8 +125,8 @@ pub async fn get_file(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<evidence_file::Entity>(&state.db, auth.organization_id, *id).await?;
-    Ok(ok_tagged(found.version, &FileResponse::from(found)))
+    let found = evidence::file(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.version, &found.response))
 }
 
 /// Download a file
@@ -161,8 +145,9 @@ pub async fn download_file(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<evidence_file::Entity>(&state.db, auth.organization_id, *id).await?;
+    let found = evidence::file(&state.db, auth.organization_id, *id).await?;
     let stream = files::open(&state.storage, &found.storage_key).await?;
+    let found = found.response;
     let digest =
         hex::decode(&found.sha256).map(|d| base64::engine::general_purpose::STANDARD.encode(d)).unwrap_or_default();
     let size = u64::try_from(found.size).unwrap_or(0);
@@ -192,9 +177,10 @@ pub async fn delete_file(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let txn = state.db.begin().await?;
-    let key = evidence::detach(&txn, &Actor::from(&auth.principal), auth.organization_id, *id).await?;
-    txn.commit().await?;
+    let key = transaction(&state.db, async |txn| {
+        evidence::detach(txn, &Actor::from(&auth.principal), auth.organization_id, *id).await
+    })
+    .await?;
     files::remove(&state.storage, &key).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,24 +1,21 @@
 //! Bulk uploads of findings (auditors), and their records (every member).
 use crate::auth::{AnyMember, AuditorOnly, Auth};
+use crate::dto::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::dto::finding_imports::{
     ImportFileForm, ImportFindingRow, ImportListQuery, ImportQuery, ImportResponse, ImportSummary,
 };
+use crate::dto::pagination::{Page, PageParams};
 use crate::dto::FileBytes;
-use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
-use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::etag::ok_tagged;
-use crate::http::idempotency::{self, Claim, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
+use crate::http::idempotency::{self, IdempotencyKey, Reply, Written};
 use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
 use crate::services::finding_imports::{self, Encoding, ImportRequest};
 use crate::services::spool::{self, Limits};
 use crate::services::spreadsheet::Limits as SheetLimits;
-use crate::services::tenancy::find_in_org;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -78,7 +75,7 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv")))),
         )),
-    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(ImportQuery, IdempotencyKey),
     responses(
         (status = 201, description = "Import record (also for dry runs, and for partial uploads with rejected rows)", body = ImportResponse, headers(("Location" = String, description = "URL of the import record"))),
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
@@ -113,49 +110,37 @@ pub async fn import_findings(
     // connection or transaction.
     let body = spool::spool(upload, limits).await?;
     let actor = Actor::from(&auth.principal);
-    let txn = state.db.begin().await?;
-    let key = key.0.as_deref();
-    if let Some(key) = key {
-        if let Claim::Used(existing) = idempotency::claim(&txn, &auth, key, "").await? {
-            txn.rollback().await?;
-            return idempotency::replay(existing, &idempotency::fingerprint(&options.fingerprint(&body.sha256))?);
+    let request = options.fingerprint(&body.sha256);
+    idempotency::write_or_refuse(&state.db, &auth, &key, &request, async |txn| {
+        let record = finding_imports::run(txn, &actor, auth.organization_id, &options, body).await?;
+        let location = format!("/api/v1/findings/imports/{}", record.id);
+        if record.status == ImportStatus::Rejected && !record.dry_run {
+            // The record is kept; the key is not, so the fixed file can be sent with it.
+            let response = ImportResponse::from(record);
+            let counts = response.summary.counts;
+            return Ok(Written::Refused(
+                ApiError::validation(response.errors).with_code(ErrorCode::ImportRejected).detail(
+                    format!(
+                        "{} of {} rows are invalid; nothing was written. The import record is {location}",
+                        counts.rejected, counts.received
+                    ),
+                    format!(
+                        "{} de {} filas son inválidas; no se escribió nada. El registro de la carga es {location}",
+                        counts.rejected, counts.received
+                    ),
+                ),
+            ));
         }
-    }
-    let record = finding_imports::run(&txn, &actor, auth.organization_id, &options, body).await?;
-    let location = format!("/api/v1/findings/imports/{}", record.id);
-    if record.status == ImportStatus::Rejected && !record.dry_run {
-        // The record is kept; the key is not, so the fixed file can be sent with it.
-        if let Some(key) = key {
-            idempotency::forget(&txn, &auth, key).await?;
-        }
-        txn.commit().await?;
-        let response = ImportResponse::from(record);
-        let counts = response.summary.counts;
-        return Err(ApiError::validation(response.errors).with_code(ErrorCode::ImportRejected).detail(
-            format!(
-                "{} of {} rows are invalid; nothing was written. The import record is {location}",
-                counts.rejected, counts.received
-            ),
-            format!(
-                "{} de {} filas son inválidas; no se escribió nada. El registro de la carga es {location}",
-                counts.rejected, counts.received
-            ),
-        ));
-    }
-    let fingerprint = idempotency::fingerprint(&options.fingerprint(&record.file_sha256))?;
-    let version = record.version;
-    let reply = Reply::created(location, version, &ImportResponse::from(record))?;
-    if let Some(key) = key {
-        idempotency::remember(&txn, &auth, key, &fingerprint, &reply).await?;
-    }
-    txn.commit().await?;
-    Ok(reply.into_response(false))
+        let version = record.version;
+        Ok(Written::Reply(Reply::created(location, version, &ImportResponse::from(record))?))
+    })
+    .await
 }
 
 /// List bulk uploads
 ///
 /// Uploads of findings in the caller's organization, newest first, without their row errors.
-#[utoipa::path(tag = "findings", security(("bearer" = [])), params(ImportListQuery), responses(
+#[utoipa::path(tag = "findings", security(("bearer" = [])), params(ImportListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<ImportSummary>),
 ))]
 #[get("/findings/imports")]
@@ -180,8 +165,9 @@ pub async fn get_finding_import(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<finding_import::Entity>(&state.db, auth.organization_id, *id).await?;
-    Ok(ok_tagged(found.version, &ImportResponse::from(found)))
+    let found = finding_imports::get(&state.db, auth.organization_id, *id).await?;
+    let (version, found) = found;
+    Ok(ok_tagged(version, &found))
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

@@ -4,18 +4,16 @@ use crate::auth::{AnyMember, AuditorOnly, Auth, FindingLinker};
 use crate::dto::findings::{
     CreateFindingRequest, FindingListQuery, FindingResponse, PlanLinkRequest, TransitionRequest, UpdateFindingRequest,
 };
-use crate::entities::finding;
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::findings;
-use crate::services::tenancy::find_in_org;
-use crate::startup::AppState;
+use crate::services::transaction;
+use crate::state::AppState;
 use actix_web::{get, patch, post, put, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -24,7 +22,7 @@ use uuid::Uuid;
 /// Adds an audit finding to the caller's organization. Its natural key — source, report code
 /// and finding code — is unique (409 otherwise), which is what makes bulk uploads re-runnable.
 #[utoipa::path(tag = "findings", security(("bearer" = [])), request_body = CreateFindingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = FindingResponse, headers(("Location" = String, description = "URL of the finding"), ("ETag" = String, description = "Version"))),
         (status = 409, description = "A finding with the same source, report code and finding code exists", body = Problem),
@@ -50,7 +48,7 @@ pub async fn create_finding(
 /// List findings
 ///
 /// Findings of the caller's organization, with filters and keyset pagination.
-#[utoipa::path(tag = "findings", security(("bearer" = [])), params(FindingListQuery), responses(
+#[utoipa::path(tag = "findings", security(("bearer" = [])), params(FindingListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<FindingResponse>),
 ))]
 #[get("/findings")]
@@ -73,8 +71,8 @@ pub async fn get_finding(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<finding::Entity>(&state.db, auth.organization_id, *id).await?;
-    Ok(ok_tagged(found.version, &FindingResponse::from(found)))
+    let found = findings::get(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.meta.version, &found))
 }
 
 /// Update a finding (merge patch)
@@ -82,7 +80,7 @@ pub async fn get_finding(
 /// Changes the finding's fields. The status changes through `POST /findings/{id}/transitions`
 /// and the plan through `PUT /findings/{id}/plan`.
 #[utoipa::path(tag = "findings", security(("bearer" = [])), request_body(content = UpdateFindingRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Finding id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Finding id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = FindingResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such finding in your organization", body = Problem),
@@ -100,11 +98,11 @@ pub async fn update_finding(
     body: Json<UpdateFindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated =
-        findings::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        findings::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await
+    })
+    .await?;
     Ok(ok_tagged(updated.version, &FindingResponse::from(updated)))
 }
 
@@ -115,7 +113,7 @@ pub async fn update_finding(
 /// actions are done (`closed_compliant`) or rated effective (`closed_effective`). Any other
 /// change answers 409 `invalid_transition`.
 #[utoipa::path(tag = "findings", security(("bearer" = [])), request_body = TransitionRequest,
-    params(("id" = Uuid, Path, description = "Finding id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Finding id"), IfMatch),
     responses(
         (status = 200, description = "Status changed", body = FindingResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such finding in your organization", body = Problem),
@@ -133,17 +131,11 @@ pub async fn transition_finding(
     body: Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated = findings::transition(
-        &txn,
-        &Actor::from(&auth.principal),
-        auth.organization_id,
-        *id,
-        version,
-        body.into_inner(),
-    )
+    let updated = transaction(&state.db, async |txn| {
+        findings::transition(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await
+    })
     .await?;
-    txn.commit().await?;
     Ok(ok_tagged(updated.version, &FindingResponse::from(updated)))
 }
 
@@ -152,7 +144,7 @@ pub async fn transition_finding(
 /// Sets (or, with `null`, removes) the improvement plan that treats the finding. Planners,
 /// administrators and auditors may do it.
 #[utoipa::path(tag = "findings", security(("bearer" = [])), request_body = PlanLinkRequest,
-    params(("id" = Uuid, Path, description = "Finding id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Finding id"), IfMatch),
     responses(
         (status = 200, description = "Link set", body = FindingResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such finding in your organization", body = Problem),
@@ -169,17 +161,18 @@ pub async fn link_finding_plan(
     body: Json<PlanLinkRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated = findings::link_plan(
-        &txn,
-        &Actor::from(&auth.principal),
-        auth.organization_id,
-        *id,
-        version,
-        body.into_inner().plan_id,
-    )
+    let updated = transaction(&state.db, async |txn| {
+        findings::link_plan(
+            txn,
+            &Actor::from(&auth.principal),
+            auth.organization_id,
+            *id,
+            version,
+            body.into_inner().plan_id,
+        )
+        .await
+    })
     .await?;
-    txn.commit().await?;
     Ok(ok_tagged(updated.version, &FindingResponse::from(updated)))
 }
 

@@ -1,9 +1,10 @@
 //! Liveness and readiness probes (outside `/api/v1`, no authentication).
 use crate::error::{ApiError, ErrorCode};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Probe result.
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,4 +41,8 @@ pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
                 .retry_after(5))
         }
     }
+}
+
+pub(super) fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(live).service(ready);
 }

@@ -1,15 +1,11 @@
 //! The caller's own identity and password.
-use crate::auth::jwt::PrincipalKind;
 use crate::auth::{AnyMember, Auth};
 use crate::dto::identity::{ChangePasswordRequest, MeResponse};
-use crate::entities::{organization, service_account, user};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::http::Json;
-use crate::services::audit::Actor;
 use crate::services::users;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
-use sea_orm::{EntityTrait, TransactionTrait};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Who am I
@@ -18,32 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 #[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, description = "The caller", body = MeResponse)))]
 #[get("/me")]
 pub async fn me(auth: Auth<AnyMember>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let org =
-        organization::Entity::find_by_id(auth.organization_id).one(&state.db).await?.ok_or_else(ApiError::not_found)?;
-    let (login, display_name) = match auth.kind {
-        PrincipalKind::User => {
-            let u = user::Entity::find_by_id(auth.id).one(&state.db).await?.ok_or_else(ApiError::not_found)?;
-            (u.email, u.display_name)
-        }
-        PrincipalKind::ServiceAccount => {
-            let a =
-                service_account::Entity::find_by_id(auth.id).one(&state.db).await?.ok_or_else(ApiError::not_found)?;
-            (a.client_id, a.name)
-        }
-    };
-    Ok(HttpResponse::Ok().json(MeResponse {
-        id: auth.id,
-        kind: match auth.kind {
-            PrincipalKind::User => "user".into(),
-            PrincipalKind::ServiceAccount => "service_account".into(),
-        },
-        organization_id: auth.organization_id,
-        organization_name: org.name,
-        login,
-        display_name,
-        roles: auth.roles.0.clone(),
-        platform_operator: auth.platform_operator,
-    }))
+    Ok(HttpResponse::Ok().json(users::me(&state.db, &auth).await?))
 }
 
 /// Change my password
@@ -61,21 +32,8 @@ pub async fn change_password(
     state: web::Data<AppState>,
     body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if auth.kind != PrincipalKind::User {
-        return Err(ApiError::conflict(
-            ErrorCode::Conflict,
-            "Service accounts use rotating secrets, not passwords",
-            "Las cuentas de servicio usan secretos rotables, no contraseñas",
-        ));
-    }
     let body = body.into_inner();
-    let current = user::Entity::find_by_id(auth.id).one(&state.db).await?.ok_or_else(ApiError::not_found)?;
-    if !crate::auth::password::verify_blocking(body.current_password, current.password_hash.clone()).await {
-        return Err(ApiError::field("current_password", "mismatch", "the current password is wrong"));
-    }
-    let txn = state.db.begin().await?;
-    users::set_password(&txn, &Actor::from(&auth.principal), &current, body.new_password, "change_password").await?;
-    txn.commit().await?;
+    users::change_own_password(&state.db, &auth, body.current_password, body.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

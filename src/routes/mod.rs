@@ -1,5 +1,7 @@
-//! HTTP layer: extract, authorize (the `Auth<Policy>` in each signature), call a service, map
-//! to a DTO. Registering a handler with `.service()` also documents it in the OpenAPI spec.
+//! HTTP layer: extract, authorize (the `Auth<Policy>` in each signature), call a service, answer
+//! with what it returns. Registering a handler with `.service()` also documents it in the
+//! OpenAPI spec; [`configure`] is the one list of route modules, used both to build the app
+//! (`crate::startup`) and the document (`crate::openapi`).
 pub mod actions;
 pub mod audit_events;
 pub mod auth;
@@ -20,10 +22,17 @@ pub mod reports;
 pub mod service_accounts;
 pub mod users;
 
+use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Every `/api/v1` operation.
+/// Every operation: the health probes at the root, the rest under `/api/v1`.
 pub fn configure(cfg: &mut ServiceConfig) {
+    health::configure(cfg);
+    cfg.service(scope::scope("/api/v1").configure(api));
+}
+
+/// Every `/api/v1` operation, in matching order (`/findings/imports` before `/findings/{id}`).
+fn api(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     me::configure(cfg);
     organizations::configure(cfg);

@@ -1,18 +1,16 @@
 //! PEI/PETI strategic objectives that plans and actions serve.
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::objectives::{CreateObjectiveRequest, ObjectiveListQuery, ObjectiveResponse, UpdateObjectiveRequest};
-use crate::entities::objective;
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::objectives;
-use crate::services::tenancy::find_in_org;
-use crate::startup::AppState;
+use crate::services::transaction;
+use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -21,7 +19,7 @@ use uuid::Uuid;
 /// Records a PEI (institutional) or PETI (IT) strategic objective so plans can say which
 /// objectives they serve. `code` is unique per source within the organization.
 #[utoipa::path(tag = "objectives", security(("bearer" = [])), request_body = CreateObjectiveRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = ObjectiveResponse, headers(("Location" = String, description = "URL of the objective"), ("ETag" = String, description = "Version"))),
         (status = 409, description = "Code already used for this source", body = Problem),
@@ -46,7 +44,7 @@ pub async fn create_objective(
 /// List strategic objectives
 ///
 /// Objectives of the caller's organization, oldest first.
-#[utoipa::path(tag = "objectives", security(("bearer" = [])), params(ObjectiveListQuery), responses(
+#[utoipa::path(tag = "objectives", security(("bearer" = [])), params(ObjectiveListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<ObjectiveResponse>),
 ))]
 #[get("/objectives")]
@@ -69,13 +67,13 @@ pub async fn get_objective(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<objective::Entity>(&state.db, auth.organization_id, *id).await?;
-    Ok(ok_tagged(found.version, &ObjectiveResponse::from(found)))
+    let found = objectives::get(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.meta.version, &found))
 }
 
 /// Update a strategic objective (merge patch)
 #[utoipa::path(tag = "objectives", security(("bearer" = [])), request_body(content = UpdateObjectiveRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Objective id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Objective id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = ObjectiveResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such objective in your organization", body = Problem),
@@ -93,11 +91,11 @@ pub async fn update_objective(
     body: Json<UpdateObjectiveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated =
-        objectives::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        objectives::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+            .await
+    })
+    .await?;
     Ok(ok_tagged(updated.version, &ObjectiveResponse::from(updated)))
 }
 
@@ -105,7 +103,7 @@ pub async fn update_objective(
 ///
 /// Only objectives no plan links to can be deleted.
 #[utoipa::path(tag = "objectives", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Objective id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Objective id"), IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such objective in your organization", body = Problem),
@@ -121,9 +119,10 @@ pub async fn delete_objective(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    objectives::delete(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await?;
-    txn.commit().await?;
+    transaction(&state.db, async |txn| {
+        objectives::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -2,16 +2,16 @@
 //! administrators edit their own.
 use crate::auth::{Admin, AnyMember, Auth, PlatformOperator};
 use crate::dto::identity::{CreateOrganizationRequest, OrganizationResponse, UpdateOrganizationRequest};
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::{Page, PageParams};
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::organizations;
-use crate::startup::AppState;
+use crate::services::transaction;
+use crate::state::AppState;
 use actix_web::{get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -19,7 +19,7 @@ use uuid::Uuid;
 ///
 /// Registers a public entity as a tenant, optionally with its first administrator (`admin`).
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body = CreateOrganizationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = OrganizationResponse, headers(("Location" = String, description = "URL of the organization"), ("ETag" = String, description = "Version"))),
         (status = 409, description = "NIT or admin e-mail already registered", body = Problem),
@@ -82,7 +82,7 @@ pub async fn get_organization(
 
 /// Update your organization (merge patch)
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body(content = UpdateOrganizationRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Organization id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = OrganizationResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "Not found or not yours", body = Problem),
@@ -101,10 +101,10 @@ pub async fn update_organization(
     let version = if_match.required()?;
     // Administrators edit their own organization only, even when they are platform operators.
     let current = organizations::get(&state.db, auth.organization_id, false, *id).await?;
-    let txn = state.db.begin().await?;
-    let updated =
-        organizations::update(&txn, &Actor::from(&auth.principal), current, version, body.into_inner()).await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        organizations::update(txn, &Actor::from(&auth.principal), current, version, body.into_inner()).await
+    })
+    .await?;
     Ok(ok_tagged(updated.version, &OrganizationResponse::from(updated)))
 }
 

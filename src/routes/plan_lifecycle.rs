@@ -9,7 +9,7 @@ use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::plan_lifecycle::{self, Transition};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -40,8 +40,8 @@ async fn run(
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
+        IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Submitted", body = PlanResponse, headers(("ETag" = String, description = "New version"))),
@@ -70,8 +70,8 @@ pub async fn submit_plan(
 #[utoipa::path(tag = "plans", security(("bearer" = [])), request_body = ApprovePlanRequest,
     params(
         ("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
+        IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Approved", body = PlanResponse, headers(("ETag" = String, description = "New version"))),
@@ -99,8 +99,8 @@ pub async fn approve_plan(
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
+        IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Started", body = PlanResponse, headers(("ETag" = String, description = "New version"))),
@@ -127,8 +127,8 @@ pub async fn start_plan(
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
+        IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Closed", body = PlanResponse, headers(("ETag" = String, description = "New version"))),
@@ -154,8 +154,8 @@ pub async fn close_plan(
 #[utoipa::path(tag = "plans", security(("bearer" = [])), request_body = CancelPlanRequest,
     params(
         ("id" = Uuid, Path, description = "Plan id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
+        IfMatch,
+        IdempotencyKey,
     ),
     responses(
         (status = 200, description = "Cancelled", body = PlanResponse, headers(("ETag" = String, description = "New version"))),
@@ -186,7 +186,7 @@ pub async fn cancel_plan(
 #[utoipa::path(tag = "plans", security(("bearer" = [])), request_body = CreatePlanVersionRequest,
     params(
         ("id" = Uuid, Path, description = "Id of the plan to copy"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply", pattern = "^[!-~]{1,255}$"),
+        IdempotencyKey,
     ),
     responses(
         (status = 201, description = "The new draft version", body = PlanResponse, headers(("Location" = String, description = "URL of the new version"), ("ETag" = String, description = "Version"))),

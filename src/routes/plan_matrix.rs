@@ -11,15 +11,14 @@ use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
 use crate::services::calendar;
-use crate::services::matrix::export;
-use crate::services::matrix::import::{self, MatrixFormat};
-use crate::services::matrix::sireci;
+use crate::services::plan_matrix::export;
+use crate::services::plan_matrix::import::{self, MatrixFormat};
+use crate::services::plan_matrix::sireci;
 use crate::services::spool;
 use crate::services::spreadsheet;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -73,7 +72,7 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))),
         )),
-    params(PlanImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key, options and file return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(PlanImportQuery, IdempotencyKey),
     responses(
         (status = 200, description = "Dry run: what would be created", body = PlanImportResponse),
         (status = 201, description = "Plan created", body = PlanImportResponse, headers(("Location" = String, description = "URL of the plan"))),
@@ -106,11 +105,7 @@ pub async fn import_plan(
     let org = auth.organization_id;
     let sha = hex::encode(Sha256::digest(&body));
     if query.dry_run.unwrap_or(false) {
-        let txn = state.db.begin().await?;
-        let mut result = import::write(&txn, &actor, org, format, &sha, parsed).await?;
-        txn.rollback().await?;
-        result.plan_id = None;
-        result.dry_run = true;
+        let result = import::dry_run(&state.db, &actor, org, format, &sha, parsed).await?;
         return Ok(HttpResponse::Ok().json(result));
     }
     idempotency::write(&state.db, &auth, &key, &("import_plan", &query, format.as_str(), &sha), async |txn| {

@@ -1,19 +1,17 @@
 //! Improvement plans: create, read, list, merge patch, delete drafts. Lifecycle transitions
 //! and new versions are in `plan_lifecycle`.
 use crate::auth::{AnyMember, Auth, PlanWriter};
+use crate::dto::pagination::{Page, PageParams};
 use crate::dto::plans::{CreatePlanRequest, PlanListQuery, PlanResponse, UpdatePlanRequest};
-use crate::entities::plan;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::plans;
-use crate::services::tenancy::find_in_org;
-use crate::startup::AppState;
+use crate::services::transaction;
+use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -22,7 +20,7 @@ use uuid::Uuid;
 /// Creates an improvement plan as a `draft`. `code` and `version` (default 1) identify it
 /// within the organization. Objectives are linked with `objective_ids`.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), request_body = CreatePlanRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = PlanResponse, headers(("Location" = String, description = "URL of the plan"), ("ETag" = String, description = "Version"))),
         (status = 409, description = "A plan with this code and version exists", body = Problem),
@@ -48,7 +46,7 @@ pub async fn create_plan(
 ///
 /// Plans of the caller's organization with filters. Keyset pagination: follow `next_cursor`
 /// with the same `sort`; rows added meanwhile never make a page repeat or skip a plan.
-#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PlanListQuery), responses(
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PlanListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<PlanResponse>),
 ))]
 #[get("/plans")]
@@ -71,8 +69,7 @@ pub async fn get_plan(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<plan::Entity>(&state.db, auth.organization_id, *id).await?;
-    let body = plans::response(&state.db, found).await?;
+    let body = plans::get(&state.db, auth.organization_id, *id).await?;
     Ok(ok_tagged(body.row_version, &body))
 }
 
@@ -81,7 +78,7 @@ pub async fn get_plan(
 /// Changes a `draft` or `submitted` plan; other states answer 409 `immutable` (start a new
 /// version instead). `status` changes only through the transition operations.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), request_body(content = UpdatePlanRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Plan id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = PlanResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such plan in your organization", body = Problem),
@@ -99,11 +96,10 @@ pub async fn update_plan(
     body: Json<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated =
-        plans::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        plans::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+    })
+    .await?;
     Ok(ok_tagged(updated.row_version, &updated))
 }
 
@@ -112,7 +108,7 @@ pub async fn update_plan(
 /// Deletes a `draft` plan with its categories and objective links. Plans past draft are
 /// cancelled instead (`POST /plans/{id}/cancel`).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Plan id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Plan id"), IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such plan in your organization", body = Problem),
@@ -128,9 +124,10 @@ pub async fn delete_plan(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    plans::delete(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await?;
-    txn.commit().await?;
+    transaction(&state.db, async |txn| {
+        plans::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

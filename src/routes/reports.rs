@@ -3,7 +3,7 @@ use crate::auth::{AnyMember, Auth};
 use crate::dto::reports::{Dashboard, PlanReport};
 use crate::error::{ApiError, Problem};
 use crate::services::{calendar, reports};
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;

@@ -3,18 +3,16 @@ use crate::auth::{Admin, Auth};
 use crate::dto::identity::{
     CreateServiceAccountRequest, ServiceAccountResponse, ServiceAccountWithSecret, UpdateServiceAccountRequest,
 };
-use crate::entities::service_account;
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::{Page, PageParams};
 use crate::http::Json;
 use crate::services::audit::Actor;
 use crate::services::service_accounts;
-use crate::services::tenancy::find_in_org;
-use crate::startup::AppState;
+use crate::services::transaction;
+use crate::state::AppState;
 use actix_web::{get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -24,7 +22,7 @@ use uuid::Uuid;
 /// not even to a retry with the same `Idempotency-Key` (that replay has `client_secret: null`
 /// and the header `Secret-Omitted: client_secret`; rotate the secret if the first reply was lost).
 #[utoipa::path(tag = "service-accounts", security(("bearer" = [])), request_body = CreateServiceAccountRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created, with its secret. A replay of the same request (same `Idempotency-Key`) answers `client_secret: null` with `Idempotent-Replayed: true` and `Secret-Omitted: client_secret`: the secret is never stored, so rotate it if the first reply was lost", body = ServiceAccountWithSecret, headers(("Location" = String, description = "URL of the account"), ("ETag" = String, description = "Version"), ("Idempotent-Replayed" = Option<String>, description = "`true` on a replay"), ("Secret-Omitted" = Option<String>, description = "On a replay, the body fields whose secret value was shown only in the first reply (`client_secret`)"))),
         (status = 422, description = "Invalid fields", body = Problem),
@@ -72,15 +70,15 @@ pub async fn get_service_account(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<service_account::Entity>(&state.db, auth.organization_id, *id).await?;
-    Ok(ok_tagged(found.version, &ServiceAccountResponse::from(found)))
+    let found = service_accounts::get(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.meta.version, &found))
 }
 
 /// Update a service account (merge patch)
 ///
 /// Changes name, roles or active flag; a deactivated account's tokens stop working.
 #[utoipa::path(tag = "service-accounts", security(("bearer" = [])), request_body(content = UpdateServiceAccountRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Service account id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "Service account id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = ServiceAccountResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Not an administrator (`forbidden`), or an account changing its own roles or active flag (`own_privileges_locked`)", body = Problem),
@@ -98,17 +96,18 @@ pub async fn update_service_account(
     body: Json<UpdateServiceAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated = service_accounts::update(
-        &txn,
-        &Actor::from(&auth.principal),
-        auth.organization_id,
-        *id,
-        version,
-        body.into_inner(),
-    )
+    let updated = transaction(&state.db, async |txn| {
+        service_accounts::update(
+            txn,
+            &Actor::from(&auth.principal),
+            auth.organization_id,
+            *id,
+            version,
+            body.into_inner(),
+        )
+        .await
+    })
     .await?;
-    txn.commit().await?;
     state.principals.invalidate(updated.id);
     Ok(ok_tagged(updated.version, &ServiceAccountResponse::from(updated)))
 }
@@ -126,10 +125,10 @@ pub async fn rotate_secret(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let txn = state.db.begin().await?;
-    let (account, secret) =
-        service_accounts::rotate_secret(&txn, &Actor::from(&auth.principal), auth.organization_id, *id).await?;
-    txn.commit().await?;
+    let (account, secret) = transaction(&state.db, async |txn| {
+        service_accounts::rotate_secret(txn, &Actor::from(&auth.principal), auth.organization_id, *id).await
+    })
+    .await?;
     Ok(ok_tagged(account.version, &ServiceAccountWithSecret { account: account.into(), client_secret: Some(secret) }))
 }
 

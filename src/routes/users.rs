@@ -1,18 +1,16 @@
 //! Users of the caller's organization (administrators).
 use crate::auth::{Admin, Auth};
 use crate::dto::identity::{CreateUserRequest, ResetPasswordRequest, UpdateUserRequest, UserListQuery, UserResponse};
-use crate::entities::user;
+use crate::dto::pagination::{Page, PageParams};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
-use crate::http::pagination::Page;
 use crate::http::Json;
 use crate::services::audit::Actor;
-use crate::services::tenancy::find_in_org;
+use crate::services::transaction;
 use crate::services::users;
-use crate::startup::AppState;
+use crate::state::AppState;
 use actix_web::{get, patch, post, web, HttpResponse};
-use sea_orm::TransactionTrait;
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
@@ -21,7 +19,7 @@ use uuid::Uuid;
 /// Adds a person to the caller's organization with a set of roles. The password must have at
 /// least 12 characters, must not be a common password and must not contain the e-mail.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = CreateUserRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = UserResponse, headers(("Location" = String, description = "URL of the user"), ("ETag" = String, description = "Version"))),
         (status = 409, description = "E-mail already registered", body = Problem),
@@ -48,7 +46,7 @@ pub async fn create_user(
 /// List users
 ///
 /// Users of the caller's organization, oldest first, with filters.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(UserListQuery), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(UserListQuery, PageParams), responses(
     (status = 200, description = "One page", body = Page<UserResponse>),
 ))]
 #[get("/users")]
@@ -71,8 +69,8 @@ pub async fn get_user(
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = find_in_org::<user::Entity>(&state.db, auth.organization_id, *id).await?;
-    Ok(ok_tagged(found.version, &UserResponse::from(found)))
+    let found = users::get(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(found.meta.version, &found))
 }
 
 /// Update a user (merge patch)
@@ -82,7 +80,7 @@ pub async fn get_user(
 /// Nobody changes their own roles or active flag (another administrator must), and only the
 /// platform operator changes the operator's account.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "User id"), ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"` (`*` is not accepted)", pattern = "^(W/)?\"v[0-9]{1,9}\"$")),
+    params(("id" = Uuid, Path, description = "User id"), IfMatch),
     responses(
         (status = 200, description = "Updated", body = UserResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Not an administrator (`forbidden`), the platform operator's account changed by someone else (`operator_account_protected`), or your own roles or active flag (`own_privileges_locked`)", body = Problem),
@@ -100,11 +98,10 @@ pub async fn update_user(
     body: Json<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let txn = state.db.begin().await?;
-    let updated =
-        users::update(&txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await?;
-    txn.commit().await?;
+    let updated = transaction(&state.db, async |txn| {
+        users::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+    })
+    .await?;
     state.principals.invalidate(updated.id);
     Ok(ok_tagged(updated.version, &UserResponse::from(updated)))
 }
@@ -128,11 +125,8 @@ pub async fn reset_password(
     id: web::Path<Uuid>,
     body: Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = find_in_org::<user::Entity>(&state.db, auth.organization_id, *id).await?;
-    let txn = state.db.begin().await?;
-    users::set_password(&txn, &Actor::from(&auth.principal), &target, body.into_inner().password, "reset_password")
-        .await?;
-    txn.commit().await?;
+    let actor = Actor::from(&auth.principal);
+    users::reset_password(&state.db, &actor, auth.organization_id, *id, body.into_inner().password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -3,10 +3,10 @@
 use super::actions::responses;
 use super::tenancy::scoped;
 use crate::dto::actions::{ActionListQuery, ActionResponse, ActionSort};
+use crate::dto::pagination::{Cursor, Page, PageParams};
 use crate::entities::action;
 use crate::entities::enums::ActionStatus;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::pagination::{Cursor, Page, PageParams};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;

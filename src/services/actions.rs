@@ -4,14 +4,16 @@
 use super::audit::{self, Actor, Entry};
 use super::objectives::{check_ids, clean};
 use super::plans::{ensure_editable, find_for_update};
-use super::progress::{accepted_quantities, action_figures};
+use super::progress::{accepted_quantities, action_figures, ActionFigures};
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::actions::{ActionResponse, CreateActionRequest, UpdateActionRequest};
+use crate::dto::common::Meta;
+use crate::dto::patch::{set, set_nullable};
+use crate::dto::plans::money;
 use crate::dto::validate::Checks;
 use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, PlanStatus};
 use crate::entities::{action, action_finding, action_objective, category, evidence, finding, plan, user};
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::http::patch::{set, set_nullable};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -140,6 +142,54 @@ pub async fn links(
     Ok((findings, objectives))
 }
 
+/// The action with its links and computed figures, as the API returns it.
+fn wire(m: action::Model, finding_ids: Vec<Uuid>, objective_ids: Vec<Uuid>, figures: ActionFigures) -> ActionResponse {
+    ActionResponse {
+        id: m.id,
+        organization_id: m.organization_id,
+        plan_id: m.plan_id,
+        category_id: m.category_id,
+        finding_ids,
+        objective_ids,
+        number: m.number,
+        action_type: m.action_type,
+        focus: m.focus,
+        title: m.title,
+        description: m.description,
+        goal: m.goal,
+        unit: m.unit,
+        target_quantity: m.target_quantity,
+        responsible_id: m.responsible_id,
+        responsible_unit: m.responsible_unit,
+        start_date: m.start_date,
+        due_date: m.due_date,
+        status: m.status,
+        completed_on: m.completed_on,
+        compliance: m.compliance,
+        effectiveness: m.effectiveness,
+        evaluated_by: m.evaluated_by,
+        evaluated_on: m.evaluated_on,
+        evaluation_criterion: m.evaluation_criterion,
+        evaluation_note: m.evaluation_note,
+        reformulated_from_id: m.reformulated_from_id,
+        reformulation_reason: m.reformulation_reason,
+        resources: m.resources,
+        estimated_cost: m.estimated_cost.map(money),
+        weeks: figures.weeks,
+        accepted_quantity: figures.accepted_quantity,
+        progress_pct: figures.progress_pct,
+        overdue: figures.overdue,
+        traffic_light: figures.traffic_light,
+        meta: Meta {
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            created_by: m.created_by,
+            updated_by: m.updated_by,
+            version: m.version,
+        },
+    }
+}
+
 /// The wire form of `rows`, with links and figures.
 pub async fn responses(conn: &impl ConnectionTrait, rows: Vec<action::Model>) -> Result<Vec<ActionResponse>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
@@ -151,7 +201,7 @@ pub async fn responses(conn: &impl ConnectionTrait, rows: Vec<action::Model>) ->
         .map(|a| {
             let figures = action_figures(&a, accepted.get(&a.id).copied().unwrap_or(0.0), today);
             let (f, o) = (findings.remove(&a.id).unwrap_or_default(), objectives.remove(&a.id).unwrap_or_default());
-            ActionResponse::new(a, f, o, figures)
+            wire(a, f, o, figures)
         })
         .collect())
 }
@@ -490,4 +540,14 @@ pub async fn delete(
     }
     audit::record(conn, actor, Entry::new(org, "action", id, "delete").before(&before)).await?;
     Ok(())
+}
+
+/// An action of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<ActionResponse, ApiError> {
+    response(conn, find_in_org::<action::Entity>(conn, org, id).await?).await
+}
+
+/// 404 unless `org` has action `id`.
+pub async fn ensure_exists(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<(), ApiError> {
+    find_in_org::<action::Entity>(conn, org, id).await.map(|_| ())
 }

@@ -395,8 +395,8 @@ pub async fn list(
     conn: &impl ConnectionTrait,
     org: Uuid,
     q: &crate::dto::identity::AuditListQuery,
-) -> Result<crate::http::pagination::Page<crate::dto::identity::AuditEventResponse>, ApiError> {
-    use crate::http::pagination::{Page, PageParams};
+) -> Result<crate::dto::pagination::Page<crate::dto::identity::AuditEventResponse>, ApiError> {
+    use crate::dto::pagination::{Page, PageParams};
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;
     crate::dto::validate::query_text("resource_type", q.resource_type.as_deref(), 100)?;

@@ -5,13 +5,13 @@ use super::objectives::clean;
 use super::plans::{ensure_editable, find_for_update};
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::categories::{CategoryListQuery, CategoryResponse, CreateCategoryRequest, UpdateCategoryRequest};
+use crate::dto::pagination::{Page, PageParams};
+use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
 use crate::entities::category::{self, ControlRefs, Texts};
 use crate::entities::enums::ControlFramework;
 use crate::entities::plan;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::pagination::{Page, PageParams};
-use crate::http::patch::{set, set_nullable};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
@@ -297,6 +297,11 @@ pub async fn copy_all(
         category::Entity::insert_many(chunk.to_vec()).exec_without_returning(conn).await?;
     }
     Ok(ids)
+}
+
+/// A category of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<CategoryResponse, ApiError> {
+    Ok(find_in_org::<category::Entity>(conn, org, id).await?.into())
 }
 
 #[cfg(test)]

@@ -11,13 +11,13 @@ use crate::dto::evidence::{
     CreateEvidenceRequest, EvidenceListQuery, EvidenceResponse, FileResponse, ReviewEvidenceRequest,
     UpdateEvidenceRequest,
 };
+use crate::dto::pagination::{Page, PageParams};
+use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
 use crate::entities::category::Texts;
 use crate::entities::enums::{ActionStatus, PlanStatus, ReviewStatus, Role};
 use crate::entities::{action, evidence, evidence_file};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::pagination::{Page, PageParams};
-use crate::http::patch::{set, set_nullable};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -446,4 +446,70 @@ async fn bump(conn: &impl ConnectionTrait, actor: &Actor, current: &evidence::Mo
     next.version = current.version + 1;
     update_versioned(conn, current.organization_id, current.id, current.version, evidence::ActiveModel::from(next))
         .await
+}
+
+/// Evidence of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<EvidenceResponse, ApiError> {
+    response(conn, find_in_org::<evidence::Entity>(conn, org, id).await?).await
+}
+
+/// A stored file: what the API shows of it, its version and where its bytes are.
+#[derive(Debug)]
+pub struct StoredFile {
+    /// The file as the API returns it.
+    pub response: FileResponse,
+    /// Row version (the `ETag`).
+    pub version: i32,
+    /// Key of the bytes in the file store.
+    pub storage_key: String,
+}
+
+/// A stored file of `org`; 404 when there is none.
+pub async fn file(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<StoredFile, ApiError> {
+    let found = find_in_org::<evidence_file::Entity>(conn, org, id).await?;
+    Ok(StoredFile { version: found.version, storage_key: found.storage_key.clone(), response: found.into() })
+}
+
+/// What a route knows of a file it has just stored, before it is recorded.
+#[derive(Debug)]
+pub struct NewFile {
+    /// Id chosen for the file (part of its storage key).
+    pub id: Uuid,
+    /// Cleaned file name.
+    pub name: String,
+    /// Detected media type.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// Where the bytes are stored.
+    pub storage_key: String,
+}
+
+/// Records `file` on evidence `id` in one transaction (see [`attach`]).
+pub async fn attach_new(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    org: Uuid,
+    id: Uuid,
+    file: NewFile,
+) -> Result<(FileResponse, bool), ApiError> {
+    let now = super::now();
+    let model = evidence_file::Model {
+        id: file.id,
+        evidence_id: id,
+        name: file.name,
+        media_type: file.media_type,
+        size: i64::try_from(file.size).unwrap_or(i64::MAX),
+        sha256: file.sha256,
+        storage_key: file.storage_key,
+        organization_id: org,
+        created_at: now,
+        updated_at: now,
+        created_by: actor.id,
+        updated_by: actor.id,
+        version: 1,
+    };
+    super::transaction(db, async |txn| attach(txn, actor, org, id, model).await).await
 }

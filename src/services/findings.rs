@@ -5,6 +5,7 @@ use crate::dto::findings::{
     CreateFindingRequest, FindingListQuery, FindingResponse, FindingSort, TransitionRequest, UpdateFindingRequest,
     AUDITOR_MAX, CODE_MAX, FISCAL_YEARS, REQUIREMENTS_MAX, REQUIREMENT_MAX, TEXT_MAX, TITLE_MAX,
 };
+use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::{query_text, Checks};
 use crate::entities::enums::{
     fold, ActionStatus, EffectivenessResult, FindingSource, FindingStatus, PresumedIncidence,
@@ -12,7 +13,6 @@ use crate::entities::enums::{
 use crate::entities::finding::{self, Incidences, Requirements};
 use crate::entities::{action, action_finding, plan};
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::http::pagination::{Page, PageParams};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -267,7 +267,7 @@ pub async fn update(
     let current = find_in_org::<finding::Entity>(conn, org, id).await?;
     let mut next = current.clone();
     let mut c = Checks::new();
-    use crate::http::patch::{set, set_nullable};
+    use crate::dto::patch::{set, set_nullable};
     set(&mut next.source, req.source);
     set_nullable(&mut next.auditor, req.auditor.map(clean));
     set(&mut next.report_code, req.report_code.map(|v| v.trim().to_string()));
@@ -512,6 +512,11 @@ pub async fn list(
         |f| (with_date.then(|| json!(f.report_date)), f.id),
         FindingResponse::from,
     ))
+}
+
+/// A finding of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<FindingResponse, ApiError> {
+    Ok(find_in_org::<finding::Entity>(conn, org, id).await?.into())
 }
 
 #[cfg(test)]

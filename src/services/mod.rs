@@ -1,5 +1,10 @@
-//! Business rules and queries. No actix types here: every function takes a connection or a
-//! transaction (`&impl ConnectionTrait`) so callers decide the transaction boundary.
+//! Business rules, queries and transactions. No actix types here, nothing from `crate::http`,
+//! `crate::routes` or `crate::state` (`tests/architecture.rs` checks it).
+//!
+//! Transactions begin in this layer: a service that needs several statements to be atomic
+//! begins its own, and an operation a route asks for as one unit runs in [`transaction`] (or
+//! [`idempotency::write`] when it honours an `Idempotency-Key`). Building blocks take a
+//! connection or a transaction (`&impl ConnectionTrait`) so they compose inside those units.
 pub mod action_evaluation;
 pub mod action_queries;
 pub mod actions;
@@ -11,12 +16,13 @@ pub mod evidence;
 pub mod files;
 pub mod finding_imports;
 pub mod findings;
+pub mod idempotency;
 pub mod login_throttle;
-pub mod matrix;
 pub mod objectives;
 pub mod organizations;
 pub mod plan_actions;
 pub mod plan_lifecycle;
+pub mod plan_matrix;
 pub mod plans;
 pub mod progress;
 pub mod reformulation;
@@ -47,4 +53,17 @@ crate::org_scoped!(
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     let now = chrono::Utc::now();
     chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Runs `work` in one transaction: committed when it succeeds, rolled back when it fails.
+/// Routes hand a service call to it instead of beginning transactions themselves.
+pub async fn transaction<T, F>(db: &sea_orm::DatabaseConnection, work: F) -> Result<T, crate::error::ApiError>
+where
+    F: AsyncFnOnce(&sea_orm::DatabaseTransaction) -> Result<T, crate::error::ApiError>,
+{
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let value = work(&txn).await?;
+    txn.commit().await?;
+    Ok(value)
 }

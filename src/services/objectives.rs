@@ -2,10 +2,10 @@
 use super::audit::{self, Actor, Entry};
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::objectives::{CreateObjectiveRequest, ObjectiveListQuery, ObjectiveResponse, UpdateObjectiveRequest};
+use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
 use crate::entities::{action_objective, objective, plan_objective};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::pagination::{Page, PageParams};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -133,12 +133,12 @@ pub async fn update(
 ) -> Result<objective::Model, ApiError> {
     let current = find_in_org::<objective::Entity>(conn, org, id).await?;
     let mut next = current.clone();
-    crate::http::patch::set(&mut next.source, req.source);
-    crate::http::patch::set(&mut next.code, req.code.map(|t| t.trim().to_string()));
-    crate::http::patch::set(&mut next.title, req.title.map(|t| t.trim().to_string()));
-    crate::http::patch::set_nullable(&mut next.description, req.description.map(clean));
-    crate::http::patch::set_nullable(&mut next.period_start, req.period_start);
-    crate::http::patch::set_nullable(&mut next.period_end, req.period_end);
+    crate::dto::patch::set(&mut next.source, req.source);
+    crate::dto::patch::set(&mut next.code, req.code.map(|t| t.trim().to_string()));
+    crate::dto::patch::set(&mut next.title, req.title.map(|t| t.trim().to_string()));
+    crate::dto::patch::set_nullable(&mut next.description, req.description.map(clean));
+    crate::dto::patch::set_nullable(&mut next.period_start, req.period_start);
+    crate::dto::patch::set_nullable(&mut next.period_end, req.period_end);
     let mut c = Checks::new();
     check(&mut c, &next);
     c.finish()?;
@@ -220,4 +220,9 @@ pub async fn check_ids(
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, ApiError> {
     super::tenancy::check_ids::<objective::Entity>(conn, org, field, "unknown_objective", ids).await
+}
+
+/// An objective of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<ObjectiveResponse, ApiError> {
+    Ok(find_in_org::<objective::Entity>(conn, org, id).await?.into())
 }

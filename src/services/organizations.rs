@@ -4,11 +4,11 @@ use super::users;
 use crate::dto::identity::{
     CreateOrganizationRequest, CreateUserRequest, OrganizationResponse, UpdateOrganizationRequest,
 };
+use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
 use crate::entities::enums::Role;
 use crate::entities::organization;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::http::pagination::{Page, PageParams};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
@@ -160,9 +160,9 @@ pub async fn update(
         return Err(ApiError::stale(current.version, expected_version));
     }
     let mut next = current.clone();
-    crate::http::patch::set(&mut next.name, req.name.map(|n| n.trim().to_string()));
-    crate::http::patch::set_nullable(&mut next.order, req.order);
-    crate::http::patch::set_nullable(&mut next.sector, req.sector);
+    crate::dto::patch::set(&mut next.name, req.name.map(|n| n.trim().to_string()));
+    crate::dto::patch::set_nullable(&mut next.order, req.order);
+    crate::dto::patch::set_nullable(&mut next.sector, req.sector);
     next.updated_at = super::now();
     next.updated_by = actor.id;
     next.version += 1;

@@ -3,13 +3,13 @@
 use super::audit::{self, Actor, Entry};
 use super::objectives::{check_ids, check_query_text, clean, contains_pattern};
 use super::tenancy::{find_in_org, scoped, update_versioned};
+use crate::dto::pagination::{Cursor, Page, PageParams};
+use crate::dto::patch::{set, set_nullable};
 use crate::dto::plans::{CreatePlanRequest, PlanFigures, PlanListQuery, PlanResponse, PlanSort, UpdatePlanRequest};
 use crate::dto::validate::Checks;
 use crate::entities::enums::PlanStatus;
 use crate::entities::{category, plan, plan_objective};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::pagination::{Cursor, Page, PageParams};
-use crate::http::patch::{set, set_nullable};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -393,4 +393,14 @@ pub async fn delete(
     }
     audit::record(conn, actor, Entry::new(org, "plan", id, "delete").before(&before)).await?;
     Ok(())
+}
+
+/// A plan of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<PlanResponse, ApiError> {
+    response(conn, find_in_org::<plan::Entity>(conn, org, id).await?).await
+}
+
+/// 404 unless `org` has plan `id`.
+pub async fn ensure_exists(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<(), ApiError> {
+    find_in_org::<plan::Entity>(conn, org, id).await.map(|_| ())
 }

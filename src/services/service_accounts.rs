@@ -4,10 +4,10 @@
 use super::audit::{self, Actor, Entry};
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::identity::{roles, CreateServiceAccountRequest, ServiceAccountResponse, UpdateServiceAccountRequest};
+use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
 use crate::entities::service_account;
 use crate::error::ApiError;
-use crate::http::pagination::{Page, PageParams};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
@@ -110,9 +110,9 @@ pub async fn update(
         return Err(ApiError::stale(current.version, expected_version));
     }
     let mut next = current.clone();
-    crate::http::patch::set(&mut next.name, req.name.map(|n| n.trim().to_string()));
-    crate::http::patch::set(&mut next.roles, req.roles.map(roles));
-    crate::http::patch::set(&mut next.active, req.active);
+    crate::dto::patch::set(&mut next.name, req.name.map(|n| n.trim().to_string()));
+    crate::dto::patch::set(&mut next.roles, req.roles.map(roles));
+    crate::dto::patch::set(&mut next.active, req.active);
     next.updated_at = super::now();
     next.updated_by = actor.id;
     next.version += 1;
@@ -161,4 +161,9 @@ pub async fn authenticate(
         let given = given.as_bytes();
         stored.len() == given.len() && stored.iter().zip(given).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }))
+}
+
+/// A service account of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<ServiceAccountResponse, ApiError> {
+    Ok(find_in_org::<service_account::Entity>(conn, org, id).await?.into())
 }

@@ -1,15 +1,19 @@
 //! Users of an organization: creation, changes, deactivation, passwords.
 use super::audit::{self, Actor, Entry};
 use super::tenancy::{find_in_org, scoped, update_versioned};
-use crate::auth::password;
-use crate::dto::identity::{roles, CreateUserRequest, UpdateUserRequest, UserListQuery, UserResponse};
+use crate::auth::jwt::PrincipalKind;
+use crate::auth::{password, Principal};
+use crate::dto::identity::{roles, CreateUserRequest, MeResponse, UpdateUserRequest, UserListQuery, UserResponse};
+use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
 use crate::entities::enums::Role;
-use crate::entities::{refresh_token, user};
+use crate::entities::{organization, refresh_token, service_account, user};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::pagination::{Page, PageParams};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 /// Validates a new user's fields, including the password policy.
@@ -146,10 +150,10 @@ pub async fn update(
         return Err(ApiError::stale(current.version, expected_version));
     }
     let mut next = current.clone();
-    crate::http::patch::set(&mut next.display_name, req.display_name.map(|n| n.trim().to_string()));
-    crate::http::patch::set(&mut next.roles, req.roles.map(roles));
-    crate::http::patch::set_nullable(&mut next.unit, req.unit);
-    crate::http::patch::set(&mut next.active, req.active);
+    crate::dto::patch::set(&mut next.display_name, req.display_name.map(|n| n.trim().to_string()));
+    crate::dto::patch::set(&mut next.roles, req.roles.map(roles));
+    crate::dto::patch::set_nullable(&mut next.unit, req.unit);
+    crate::dto::patch::set(&mut next.active, req.active);
     // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
     if next == current {
         return Ok(current);
@@ -240,4 +244,73 @@ pub async fn revoke_refresh_tokens(conn: &impl ConnectionTrait, user_id: Uuid) -
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// A user of `org`, as the API returns it; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<UserResponse, ApiError> {
+    Ok(find_in_org::<user::Entity>(conn, org, id).await?.into())
+}
+
+/// An administrator replaces the password of user `id` of `org`.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    org: Uuid,
+    id: Uuid,
+    new_password: String,
+) -> Result<(), ApiError> {
+    let target = find_in_org::<user::Entity>(db, org, id).await?;
+    super::transaction(db, async |txn| set_password(txn, actor, &target, new_password, "reset_password").await).await
+}
+
+/// The caller changes its own password, proving the current one. Service accounts have none.
+pub async fn change_own_password(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    current_password: String,
+    new_password: String,
+) -> Result<(), ApiError> {
+    if principal.kind != PrincipalKind::User {
+        return Err(ApiError::conflict(
+            ErrorCode::Conflict,
+            "Service accounts use rotating secrets, not passwords",
+            "Las cuentas de servicio usan secretos rotables, no contraseñas",
+        ));
+    }
+    let current = user::Entity::find_by_id(principal.id).one(db).await?.ok_or_else(ApiError::not_found)?;
+    if !password::verify_blocking(current_password, current.password_hash.clone()).await {
+        return Err(ApiError::field("current_password", "mismatch", "the current password is wrong"));
+    }
+    let actor = Actor::from(principal);
+    super::transaction(db, async |txn| set_password(txn, &actor, &current, new_password, "change_password").await).await
+}
+
+/// The authenticated user or service account, with the roles it holds now.
+pub async fn me(conn: &impl ConnectionTrait, principal: &Principal) -> Result<MeResponse, ApiError> {
+    let org =
+        organization::Entity::find_by_id(principal.organization_id).one(conn).await?.ok_or_else(ApiError::not_found)?;
+    let (login, display_name) = match principal.kind {
+        PrincipalKind::User => {
+            let u = user::Entity::find_by_id(principal.id).one(conn).await?.ok_or_else(ApiError::not_found)?;
+            (u.email, u.display_name)
+        }
+        PrincipalKind::ServiceAccount => {
+            let a =
+                service_account::Entity::find_by_id(principal.id).one(conn).await?.ok_or_else(ApiError::not_found)?;
+            (a.client_id, a.name)
+        }
+    };
+    Ok(MeResponse {
+        id: principal.id,
+        kind: match principal.kind {
+            PrincipalKind::User => "user".into(),
+            PrincipalKind::ServiceAccount => "service_account".into(),
+        },
+        organization_id: principal.organization_id,
+        organization_name: org.name,
+        login,
+        display_name,
+        roles: principal.roles.0.clone(),
+        platform_operator: principal.platform_operator,
+    })
 }

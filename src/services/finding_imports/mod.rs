@@ -12,12 +12,12 @@ use super::audit::{self, Actor, Entry};
 use super::spool::Spooled;
 use super::spreadsheet::Limits as SheetLimits;
 use super::tenancy::scoped;
-use crate::dto::finding_imports::{ImportListQuery, ImportSummary};
+use crate::dto::finding_imports::{ImportListQuery, ImportResponse, ImportSummary};
 use crate::dto::findings::FindingResponse;
+use crate::dto::pagination::{Page, PageParams};
 use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::http::pagination::{Page, PageParams};
 use parse::{ParseError, ParseOptions};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
@@ -303,6 +303,12 @@ pub async fn list(
     }
     let rows = select.limit(limit + 1).all(conn).await?;
     Ok(Page::from_rows(rows, limit, "", |r| (None, r.id), ImportSummary::from))
+}
+
+/// An import record of `org` with its row errors, and its version; 404 when there is none.
+pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<(i32, ImportResponse), ApiError> {
+    let found = super::tenancy::find_in_org::<finding_import::Entity>(conn, org, id).await?;
+    Ok((found.version, ImportResponse::from(found)))
 }
 
 #[cfg(test)]

@@ -236,6 +236,25 @@ pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery, limits: &Li
     Ok(Parsed { plan, rows: rows.len(), categories: cats })
 }
 
+/// What [`write`] would do, without keeping it: the writes run in a transaction that is rolled
+/// back, so every check the database makes (codes taken, constraints) is made.
+pub async fn dry_run(
+    db: &sea_orm::DatabaseConnection,
+    actor: &Actor,
+    org: Uuid,
+    format: MatrixFormat,
+    sha256: &str,
+    parsed: Parsed,
+) -> Result<PlanImportResponse, ApiError> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let mut result = write(&txn, actor, org, format, sha256, parsed).await?;
+    txn.rollback().await?;
+    result.plan_id = None;
+    result.dry_run = true;
+    Ok(result)
+}
+
 /// Writes a parsed matrix: a draft plan, its categories in order and their actions (type
 /// `improvement`, focus `maturity`, target quantity 1, period from the matrix or the plan's
 /// window), and records an `import` event naming the file. Returns the import result.

@@ -2,7 +2,7 @@
 use serde::{Deserialize, Deserializer};
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
-/// Use with `#[serde(default, deserialize_with = "crate::http::patch::nullable")]`.
+/// Use with `#[serde(default, deserialize_with = "crate::dto::patch::nullable")]`.
 pub fn nullable<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     T: Deserialize<'de>,
@@ -27,7 +27,7 @@ pub fn set_nullable<T>(target: &mut Option<T>, value: Option<Option<T>>) {
 
 /// Deserializes a merge-patch field that may be absent (`None`) or a value, but never `null`:
 /// a required field cannot be cleared, so `null` is a 422 naming it rather than a silent no-op.
-/// Use with `#[serde(default, deserialize_with = "crate::http::patch::required")]`.
+/// Use with `#[serde(default, deserialize_with = "crate::dto::patch::required")]`.
 pub fn required<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     T: Deserialize<'de>,

@@ -5,7 +5,7 @@
 pub use super::period::{parse_period, take_period, Period};
 use crate::entities::enums::fold;
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The five column headers, as the seed writes them.
 pub const HEADERS: [&str; 5] = [
@@ -38,25 +38,7 @@ pub fn column_of(header: &str) -> Option<usize> {
     }
 }
 
-/// One row of the matrix as read (cells split into lines).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Row {
-    /// CATEGORÍAS; empty continues the category above.
-    #[serde(default)]
-    pub category: String,
-    /// PUNTAJE as written (empty: none).
-    #[serde(default)]
-    pub score: Option<f64>,
-    /// DISEÑO ALTERNATIVAS DE MEJORA, one entry per paragraph.
-    #[serde(default)]
-    pub improvement_alternatives: Vec<String>,
-    /// MEJORAS PARA IMPLEMENTAR, one entry per paragraph.
-    #[serde(default)]
-    pub improvements_to_implement: Vec<String>,
-    /// EVALUACIÓN DE LA EFICACIA.
-    #[serde(default)]
-    pub effectiveness_evaluation: Option<String>,
-}
+pub use crate::dto::plan_matrix::Row;
 
 /// An action read from MEJORAS PARA IMPLEMENTAR.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -13,14 +13,16 @@ pub const DEFAULT_LIMIT: u64 = 50;
 /// Largest page size.
 pub const MAX_LIMIT: u64 = 500;
 
-/// Page size and position, shared by every list operation.
+/// Page size and position, shared by every list operation: the one definition of `limit` and
+/// `cursor` in the API document (list handlers name `PageParams` in their `params(...)`; list
+/// queries carry the two fields undocumented, `#[param(ignore)]`).
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page (1–500, default 50).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u64>,
-    /// Opaque cursor from a previous page's `next_cursor`.
+    /// Opaque cursor from a previous page's `next_cursor`, valid only with the same `sort`.
     pub cursor: Option<String>,
 }
 

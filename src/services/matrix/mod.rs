@@ -1,9 +1,0 @@
-//! Plan matrices as entities keep them today: the TI.PL03 table (categories, scores,
-//! improvement alternatives, improvements with their period, effectiveness criterion).
-pub mod document;
-pub mod export;
-pub mod import;
-pub mod period;
-pub mod sheet;
-pub mod sireci;
-pub mod ti_pl03;
