@@ -1,5 +1,7 @@
-//! mejora: the MSPI continuous-improvement service. Layers: `routes` (HTTP) → `services`
-//! (rules, queries, audit, tenancy) → `entities` (tables).
+//! mejora: the MSPI continuous-improvement service. Layers: entry (`cli`, `startup`, `openapi`)
+//! → `routes` (HTTP) → `services` (rules, queries, transactions) → `entities` (tables), over the
+//! foundations `auth`, `http`, `dto`, `error`, `config`, `messages` and `telemetry`; see
+//! `docs/ARCHITECTURE.md`, checked by `tests/architecture.rs`.
 pub mod auth;
 pub mod cli;
 pub mod config;

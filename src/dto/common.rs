@@ -1,5 +1,7 @@
-//! Response types shared by every resource: bookkeeping fields, entity tags, file bodies.
+//! Response types shared by every resource: bookkeeping fields, entity tags, amounts, file
+//! bodies.
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -41,4 +43,11 @@ pub struct FileBytes(pub Vec<u8>);
 /// The entity tag of a row version, as the `ETag` and `If-Match` headers carry it: `"v3"`.
 pub fn etag(version: i32) -> String {
     format!("\"v{version}\"")
+}
+
+/// A decimal amount as the API writes it: two decimals (`15000000.00`).
+pub fn money(amount: Decimal) -> String {
+    let mut d = amount.round_dp(2);
+    d.rescale(2);
+    d.to_string()
 }

@@ -103,7 +103,7 @@ impl From<finding::Model> for FindingResponse {
             severity: m.severity,
             requirements: m.requirements.0,
             presumed_incidence: m.presumed_incidence.0,
-            fiscal_amount: m.fiscal_amount.map(super::plans::money),
+            fiscal_amount: m.fiscal_amount.map(super::common::money),
             status: m.status,
             plan_id: m.plan_id,
             repeats_finding_id: m.repeats_finding_id,

@@ -1,4 +1,5 @@
 //! Improvement plans on the wire: the plan, its lifecycle requests and list filters.
+use crate::dto::common::money;
 use crate::entities::enums::{FundingSource, MaturityLevel, PlanOrigin, PlanStatus, PolicyScope, TrafficLight};
 use crate::entities::plan;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -6,13 +7,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// A decimal amount as the API writes it: two decimals (`15000000.00`).
-pub fn money(amount: Decimal) -> String {
-    let mut d = amount.round_dp(2);
-    d.rescale(2);
-    d.to_string()
-}
 
 /// Figures computed from a plan's actions; all `null` while the plan has no actions.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -71,7 +71,7 @@ fn observations(
         let labels: Vec<String> = f.presumed_incidence.0.iter().map(|i| i.label_es().to_lowercase()).collect();
         note.push_str(&format!(". Presunta incidencia {}", labels.join(", ")));
         if let Some(amount) = f.fiscal_amount {
-            note.push_str(&format!(" (cuantía fiscal {} COP)", crate::dto::plans::money(amount)));
+            note.push_str(&format!(" (cuantía fiscal {} COP)", crate::dto::common::money(amount)));
         }
     }
     if modality == Modality::Progress {
