@@ -10,26 +10,32 @@ use std::path::{Path, PathBuf};
 
 /// Pseudo-module for any actix crate (`actix_web`, `actix_multipart`, `utoipa_actix_web`…).
 const ACTIX: &str = "actix";
+/// Pseudo-module for the database crates (`sea_orm`, `sqlx`): routes and wire types never
+/// touch the database.
+const DATABASE: &str = "sea_orm";
 
 /// What each top-level module may use. A module missing here fails the test: a new one must
 /// be placed in the picture first.
 const ALLOWED: &[(&str, &[&str])] = &[
     // Entry: the binary, the command line, the server and the document.
     ("main", &["cli"]),
-    ("cli", &["config", "dto", "entities", "error", "openapi", "services", "startup", "telemetry", ACTIX]),
-    ("startup", &["auth", "config", "error", "http", "openapi", "routes", "services", "state", "telemetry", ACTIX]),
+    ("cli", &["config", "dto", "entities", "error", "openapi", "services", "startup", "telemetry", ACTIX, DATABASE]),
+    (
+        "startup",
+        &["auth", "config", "error", "http", "openapi", "routes", "services", "state", "telemetry", ACTIX, DATABASE],
+    ),
     ("openapi", &["dto", "error", "routes", ACTIX]),
     // HTTP: extract, authorize, call a service, answer. Never the tables.
     ("routes", &["auth", "config", "dto", "error", "http", "messages", "services", "state", "telemetry", ACTIX]),
-    ("state", &["auth", "config", "services"]),
+    ("state", &["auth", "config", "services", DATABASE]),
     // Rules, queries and transactions: no actix, no HTTP plumbing, no routes or state.
-    ("services", &["auth", "config", "dto", "entities", "error", "messages", "telemetry"]),
-    ("entities", &[]),
+    ("services", &["auth", "config", "dto", "entities", "error", "messages", "telemetry", DATABASE]),
+    ("entities", &[DATABASE]),
     // Foundations.
-    ("http", &["auth", "config", "dto", "error", "messages", "services", "telemetry", ACTIX]),
-    ("auth", &["config", "entities", "error", "telemetry", ACTIX]),
+    ("http", &["auth", "config", "dto", "error", "messages", "services", "telemetry", ACTIX, DATABASE]),
+    ("auth", &["config", "entities", "error", "telemetry", ACTIX, DATABASE]),
     ("dto", &["entities", "error", "messages"]),
-    ("error", &["messages", ACTIX]),
+    ("error", &["messages", ACTIX, DATABASE]),
     ("config", &[]),
     ("messages", &[]),
     ("telemetry", &["config"]),
@@ -304,6 +310,8 @@ fn uses(source: &Source, modules: &BTreeSet<String>) -> Vec<(String, Site)> {
     for (at, word) in identifiers(&code) {
         if word == "actix" || word.starts_with("actix_") || word.contains("_actix_") {
             found.push((ACTIX.to_string(), site(at)));
+        } else if word == "sea_orm" || word == "sqlx" {
+            found.push((DATABASE.to_string(), site(at)));
         }
     }
     found.dedup();
@@ -350,7 +358,8 @@ fn sources(root: &Path) -> Vec<Source> {
 fn check(sources: &[Source]) -> Vec<String> {
     let allowed: BTreeMap<&str, BTreeSet<&str>> =
         ALLOWED.iter().map(|(m, deps)| (*m, deps.iter().copied().collect())).collect();
-    let modules: BTreeSet<String> = ALLOWED.iter().map(|(m, _)| m.to_string()).chain([ACTIX.to_string()]).collect();
+    let modules: BTreeSet<String> =
+        ALLOWED.iter().map(|(m, _)| m.to_string()).chain([ACTIX.to_string(), DATABASE.to_string()]).collect();
     let mut problems = Vec::new();
     let mut edges: BTreeMap<String, BTreeMap<String, Site>> = BTreeMap::new();
     for source in sources {
@@ -368,10 +377,14 @@ fn check(sources: &[Source]) -> Vec<String> {
                 continue;
             }
             if !may.contains(to.as_str()) {
-                let what = if to == ACTIX { "actix".to_string() } else { format!("crate::{to}") };
+                let what = match to.as_str() {
+                    ACTIX => "actix".to_string(),
+                    DATABASE => "the database (sea_orm)".to_string(),
+                    _ => format!("crate::{to}"),
+                };
                 problems.push(format!("{site}: `{from}` must not use {what}"));
             }
-            if to != ACTIX {
+            if to != ACTIX && to != DATABASE {
                 edges.entry(from.clone()).or_default().entry(to).or_insert(site);
             }
         }
@@ -449,6 +462,7 @@ fn a_forbidden_import_is_named_with_its_line() {
         fake("src/services/plans.rs", "//! Plans.\nuse crate::dto::plans::PlanResponse;\nuse crate::http::Json;\n"),
         fake("src/routes/plans.rs", "use crate::{auth::Auth, entities::plan};\n"),
         fake("src/dto/plans.rs", "fn f() {\n    let _ = actix_web::HttpResponse::Ok();\n}\n"),
+        fake("src/routes/users.rs", "\n\nuse sea_orm::EntityTrait;\n"),
     ];
     let problems = check(&sources);
     assert!(
@@ -460,7 +474,11 @@ fn a_forbidden_import_is_named_with_its_line() {
         "{problems:?}"
     );
     assert!(problems.contains(&"src/dto/plans.rs:2: `dto` must not use actix".to_string()), "{problems:?}");
-    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems.contains(&"src/routes/users.rs:3: `routes` must not use the database (sea_orm)".to_string()),
+        "{problems:?}"
+    );
+    assert_eq!(problems.len(), 4, "{problems:?}");
 }
 
 #[test]
