@@ -5,7 +5,7 @@ use crate::dto::identity::{ChangePasswordRequest, MeResponse};
 use crate::entities::{organization, service_account, user};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::Json;
-use crate::services::audit::Actor;
+use crate::services::audit::{Actor, AuditOperation};
 use crate::services::users;
 use crate::startup::AppState;
 use actix_web::{get, post, web, HttpResponse};
@@ -74,7 +74,14 @@ pub async fn change_password(
         return Err(ApiError::field("current_password", "mismatch", "the current password is wrong"));
     }
     let txn = state.db.begin().await?;
-    users::set_password(&txn, &Actor::from(&auth.principal), &current, body.new_password, "change_password").await?;
+    users::set_password(
+        &txn,
+        &Actor::from(&auth.principal),
+        &current,
+        body.new_password,
+        AuditOperation::ChangePassword,
+    )
+    .await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

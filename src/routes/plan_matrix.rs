@@ -17,7 +17,7 @@ use crate::services::matrix::sireci;
 use crate::services::spool;
 use crate::services::spreadsheet;
 use crate::startup::AppState;
-use actix_web::http::header;
+use actix_web::http::header::{self, ContentDisposition};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
@@ -184,7 +184,7 @@ pub async fn export_plan(
     let name = export::file_name(&content.plan, layout_name, ext);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .insert_header(ContentDisposition::attachment(name))
         .body(bytes))
 }
 

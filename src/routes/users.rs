@@ -7,7 +7,7 @@ use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::pagination::Page;
 use crate::http::Json;
-use crate::services::audit::Actor;
+use crate::services::audit::{Actor, AuditOperation};
 use crate::services::tenancy::find_in_org;
 use crate::services::users;
 use crate::startup::AppState;
@@ -130,8 +130,14 @@ pub async fn reset_password(
 ) -> Result<HttpResponse, ApiError> {
     let target = find_in_org::<user::Entity>(&state.db, auth.organization_id, *id).await?;
     let txn = state.db.begin().await?;
-    users::set_password(&txn, &Actor::from(&auth.principal), &target, body.into_inner().password, "reset_password")
-        .await?;
+    users::set_password(
+        &txn,
+        &Actor::from(&auth.principal),
+        &target,
+        body.into_inner().password,
+        AuditOperation::ResetPassword,
+    )
+    .await?;
     txn.commit().await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -8,7 +8,9 @@ use super::progress::{accepted_quantities, action_figures};
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::actions::{ActionResponse, CreateActionRequest, UpdateActionRequest};
 use crate::dto::validate::Checks;
-use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, PlanStatus};
+use crate::entities::enums::{
+    ActionStatus, AuditOperation, AuditResource, ComplianceResult, EffectivenessResult, PlanStatus,
+};
 use crate::entities::{action, action_finding, action_objective, category, evidence, finding, plan, user};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::patch::{set, set_nullable};
@@ -217,7 +219,7 @@ pub async fn insert(
     model: action::Model,
     findings: &[Uuid],
     objectives: &[Uuid],
-    operation: &'static str,
+    operation: AuditOperation,
 ) -> Result<ActionResponse, ApiError> {
     action::Entity::insert(action::ActiveModel::from(model.clone()))
         .exec_without_returning(conn)
@@ -225,8 +227,12 @@ pub async fn insert(
         .map_err(|e| number_taken(e.into()))?;
     set_links(conn, model.organization_id, model.id, Some(findings), Some(objectives)).await?;
     let created = response(conn, model).await?;
-    audit::record(conn, actor, Entry::new(created.organization_id, "action", created.id, operation).after(&created))
-        .await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(created.organization_id, AuditResource::Action, created.id, operation).after(&created),
+    )
+    .await?;
     Ok(created)
 }
 
@@ -290,7 +296,7 @@ pub async fn create(
     if req.number.is_none() {
         model.number = next_number(conn, plan_id).await?;
     }
-    insert(conn, actor, model, &findings, &objectives, "create").await
+    insert(conn, actor, model, &findings, &objectives, AuditOperation::Create).await
 }
 
 /// The action `id` of `org` with its plan, the plan locked (PostgreSQL) for the transaction.
@@ -444,7 +450,12 @@ pub async fn update(
         .map_err(number_taken)?;
     set_links(conn, org, id, findings.as_deref(), objectives.as_deref()).await?;
     let after = response(conn, next).await?;
-    audit::record(conn, actor, Entry::new(org, "action", id, "update").before(&before).after(&after)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Action, id, AuditOperation::Update).before(&before).after(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -488,6 +499,7 @@ pub async fn delete(
             "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
         ));
     }
-    audit::record(conn, actor, Entry::new(org, "action", id, "delete").before(&before)).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::Action, id, AuditOperation::Delete).before(&before))
+        .await?;
     Ok(())
 }

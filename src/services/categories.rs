@@ -7,7 +7,7 @@ use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::categories::{CategoryListQuery, CategoryResponse, CreateCategoryRequest, UpdateCategoryRequest};
 use crate::dto::validate::Checks;
 use crate::entities::category::{self, ControlRefs, Texts};
-use crate::entities::enums::ControlFramework;
+use crate::entities::enums::{AuditOperation, AuditResource, ControlFramework};
 use crate::entities::plan;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::pagination::{Page, PageParams};
@@ -142,7 +142,8 @@ pub async fn create(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "category", model.id, "create").after(&CategoryResponse::from(model.clone())),
+        Entry::new(org, AuditResource::Category, model.id, AuditOperation::Create)
+            .after(&CategoryResponse::from(model.clone())),
     )
     .await?;
     Ok(model)
@@ -224,7 +225,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "category", id, "update")
+        Entry::new(org, AuditResource::Category, id, AuditOperation::Update)
             .before(&CategoryResponse::from(current))
             .after(&CategoryResponse::from(next.clone())),
     )
@@ -258,8 +259,12 @@ pub async fn delete(
             "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
         ));
     }
-    audit::record(conn, actor, Entry::new(org, "category", id, "delete").before(&CategoryResponse::from(current)))
-        .await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Category, id, AuditOperation::Delete).before(&CategoryResponse::from(current)),
+    )
+    .await?;
     Ok(())
 }
 

@@ -3,6 +3,7 @@ use super::audit::{self, Actor, Entry};
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::objectives::{CreateObjectiveRequest, ObjectiveListQuery, ObjectiveResponse, UpdateObjectiveRequest};
 use crate::dto::validate::Checks;
+use crate::entities::enums::{AuditOperation, AuditResource};
 use crate::entities::{action_objective, objective, plan_objective};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::pagination::{Page, PageParams};
@@ -88,7 +89,8 @@ pub async fn create(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "objective", model.id, "create").after(&ObjectiveResponse::from(model.clone())),
+        Entry::new(org, AuditResource::Objective, model.id, AuditOperation::Create)
+            .after(&ObjectiveResponse::from(model.clone())),
     )
     .await?;
     Ok(model)
@@ -165,7 +167,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "objective", id, "update")
+        Entry::new(org, AuditResource::Objective, id, AuditOperation::Update)
             .before(&ObjectiveResponse::from(current))
             .after(&ObjectiveResponse::from(next.clone())),
     )
@@ -206,8 +208,12 @@ pub async fn delete(
             "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
         ));
     }
-    audit::record(conn, actor, Entry::new(org, "objective", id, "delete").before(&ObjectiveResponse::from(current)))
-        .await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Objective, id, AuditOperation::Delete).before(&ObjectiveResponse::from(current)),
+    )
+    .await?;
     Ok(())
 }
 

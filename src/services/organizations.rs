@@ -5,7 +5,7 @@ use crate::dto::identity::{
     CreateOrganizationRequest, CreateUserRequest, OrganizationResponse, UpdateOrganizationRequest,
 };
 use crate::dto::validate::Checks;
-use crate::entities::enums::Role;
+use crate::entities::enums::{AuditOperation, AuditResource, Role};
 use crate::entities::organization;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::http::pagination::{Page, PageParams};
@@ -97,7 +97,8 @@ pub async fn create(
     audit::record(
         conn,
         actor,
-        Entry::new(model.id, "organization", model.id, "create").after(&OrganizationResponse::from(model.clone())),
+        Entry::new(model.id, AuditResource::Organization, model.id, AuditOperation::Create)
+            .after(&OrganizationResponse::from(model.clone())),
     )
     .await?;
     let admin = match admin {
@@ -181,7 +182,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(current.id, "organization", current.id, "update")
+        Entry::new(current.id, AuditResource::Organization, current.id, AuditOperation::Update)
             .before(&OrganizationResponse::from(current))
             .after(&OrganizationResponse::from(next.clone())),
     )

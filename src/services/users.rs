@@ -4,7 +4,7 @@ use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::auth::password;
 use crate::dto::identity::{roles, CreateUserRequest, UpdateUserRequest, UserListQuery, UserResponse};
 use crate::dto::validate::Checks;
-use crate::entities::enums::Role;
+use crate::entities::enums::{ActorKind, AuditOperation, AuditResource, Role};
 use crate::entities::{refresh_token, user};
 use crate::error::{ApiError, ErrorCode};
 use crate::http::pagination::{Page, PageParams};
@@ -66,8 +66,13 @@ pub async fn create(
             err
         }
     })?;
-    audit::record(conn, actor, Entry::new(org, "user", model.id, "create").after(&UserResponse::from(model.clone())))
-        .await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::User, model.id, AuditOperation::Create)
+            .after(&UserResponse::from(model.clone())),
+    )
+    .await?;
     Ok(model)
 }
 
@@ -164,7 +169,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "user", id, "update")
+        Entry::new(org, AuditResource::User, id, AuditOperation::Update)
             .before(&UserResponse::from(current))
             .after(&UserResponse::from(next.clone())),
     )
@@ -177,7 +182,7 @@ pub async fn update(
 /// The system actor (the command line, run by whoever holds the server's configuration and
 /// database) may: `mejora user reset-password` is the way back for an operator who lost it.
 pub fn ensure_may_change(actor: &Actor, target: &user::Model) -> Result<(), ApiError> {
-    if target.platform_operator && actor.id != Some(target.id) && actor.kind != "system" {
+    if target.platform_operator && actor.id != Some(target.id) && actor.kind != ActorKind::System {
         return Err(ApiError::new(ErrorCode::OperatorAccountProtected).detail(
             "The platform operator's account is changed only by the operator",
             "La cuenta del operador de la plataforma solo la modifica el operador",
@@ -212,7 +217,7 @@ pub async fn set_password(
     actor: &Actor,
     target: &user::Model,
     new_password: String,
-    operation: &'static str,
+    operation: AuditOperation,
 ) -> Result<(), ApiError> {
     ensure_may_change(actor, target)?;
     password::check_policy(&new_password, &target.email).map_err(|e| ApiError::validation(vec![e]))?;
@@ -227,7 +232,7 @@ pub async fn set_password(
     };
     user::Entity::update(model).exec(conn).await?;
     revoke_refresh_tokens(conn, target.id).await?;
-    audit::record(conn, actor, Entry::new(target.organization_id, "user", target.id, operation)).await?;
+    audit::record(conn, actor, Entry::new(target.organization_id, AuditResource::User, target.id, operation)).await?;
     Ok(())
 }
 
