@@ -487,18 +487,7 @@ pub async fn delete(
         .await?;
     action_finding::Entity::delete_many().filter(action_finding::Column::ActionId.eq(id)).exec(conn).await?;
     action_objective::Entity::delete_many().filter(action_objective::Column::ActionId.eq(id)).exec(conn).await?;
-    let result = action::Entity::delete_many()
-        .filter(action::Column::OrganizationId.eq(org))
-        .filter(action::Column::Id.eq(id))
-        .filter(action::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
+    super::tenancy::delete_versioned::<action::Entity>(conn, org, id, expected_version).await?;
     audit::record(conn, actor, Entry::new(org, AuditResource::Action, id, AuditOperation::Delete).before(&before))
         .await?;
     Ok(())

@@ -247,18 +247,7 @@ pub async fn delete(
         return Err(ApiError::stale(current.version, expected_version));
     }
     ensure_editable(&owner)?;
-    let result = category::Entity::delete_many()
-        .filter(category::Column::OrganizationId.eq(org))
-        .filter(category::Column::Id.eq(id))
-        .filter(category::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
+    super::tenancy::delete_versioned::<category::Entity>(conn, org, id, expected_version).await?;
     audit::record(
         conn,
         actor,

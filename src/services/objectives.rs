@@ -196,18 +196,7 @@ pub async fn delete(
             "Hay planes o acciones vinculados a este objetivo; desvincúlelos primero",
         ));
     }
-    let result = objective::Entity::delete_many()
-        .filter(objective::Column::OrganizationId.eq(org))
-        .filter(objective::Column::Id.eq(id))
-        .filter(objective::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
+    super::tenancy::delete_versioned::<objective::Entity>(conn, org, id, expected_version).await?;
     audit::record(
         conn,
         actor,

@@ -173,12 +173,7 @@ pub async fn update(
         .filter(organization::Column::Version.eq(expected_version))
         .exec(conn)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
+    super::tenancy::written(result.rows_affected)?;
     audit::record(
         conn,
         actor,

@@ -390,18 +390,7 @@ pub async fn delete(
     super::plan_actions::delete_all_of_plan(conn, id).await?;
     category::Entity::delete_many().filter(category::Column::PlanId.eq(id)).exec(conn).await?;
     plan_objective::Entity::delete_many().filter(plan_objective::Column::PlanId.eq(id)).exec(conn).await?;
-    let result = plan::Entity::delete_many()
-        .filter(plan::Column::OrganizationId.eq(org))
-        .filter(plan::Column::Id.eq(id))
-        .filter(plan::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
+    super::tenancy::delete_versioned::<plan::Entity>(conn, org, id, expected_version).await?;
     audit::record(conn, actor, Entry::new(org, AuditResource::Plan, id, AuditOperation::Delete).before(&before))
         .await?;
     Ok(())
