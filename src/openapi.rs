@@ -37,6 +37,18 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Every enumeration of `/api/v1/enums` is a component, from the same list.
+struct Enumerations;
+
+impl Modify for Enumerations {
+    fn modify(&self, api: &mut Document) {
+        let components = api.components.get_or_insert_with(Default::default);
+        for (name, schema) in crate::dto::enums::schemas() {
+            components.schemas.entry(name.to_string()).or_insert(schema);
+        }
+    }
+}
+
 /// Static parts of the document: info, tags, shared schemas, security scheme.
 #[derive(OpenApi)]
 #[openapi(
@@ -53,7 +65,7 @@ for Spanish titles.",
     // responses, not from `IntoParams` (juhaku/utoipa#1165), so they are registered here;
     // `tests/api/openapi_refs.rs` fails on any `$ref` left dangling.
     components(schemas(Problem, FieldError, ErrorCode, ActionSort, FindingSort, PlanSort, ExportFormat, ExportLayout, Modality)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Enumerations),
     tags(
         (name = "auth", description = "Sign-in, token refresh and client credentials"),
         (name = "me", description = "The authenticated caller"),

@@ -43,14 +43,13 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .map_err(|e| anyhow::anyhow!("cannot open DATABASE_URL ({}): {e}", redact(&config.database_url)))
 }
 
-/// The URL without its password, for messages.
+/// The URL without its password, for messages (a text that is not a URL is shown as it is).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{}{}:***{}", &url[..scheme + 3], user, &url[at..])
-        }
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => match parsed.set_password(Some("***")) {
+            Ok(()) => parsed.to_string(),
+            Err(()) => url.to_string(),
+        },
         _ => url.to_string(),
     }
 }

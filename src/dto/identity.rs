@@ -1,6 +1,6 @@
 //! Organizations, users, service accounts, sessions and the audit trail on the wire.
 use crate::dto::common::Meta;
-use crate::entities::enums::{EntityOrder, Role, Roles};
+use crate::entities::enums::{ActorKind, AuditOperation, AuditResource, EntityOrder, Role, Roles};
 use crate::entities::{audit_event, organization, service_account, user};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -411,13 +411,13 @@ pub struct VerifyQuery {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditListQuery {
-    /// Resource type (`plan`, `user`, `session`, …).
+    /// Resource type: a code of the `AuditResource` enumeration (`plan`, `user`, `session`, …).
     #[param(max_length = 100, pattern = r"^[^\x00]*$")]
     pub resource_type: Option<String>,
     /// Resource id.
     #[param(max_length = 300, pattern = r"^[^\x00]*$")]
     pub resource_id: Option<String>,
-    /// Operation (`create`, `update`, `login`, …).
+    /// Operation: a code of the `AuditOperation` enumeration (`create`, `update`, `login`, …).
     #[param(max_length = 100, pattern = r"^[^\x00]*$")]
     pub operation: Option<String>,
     /// Actor id.
@@ -447,16 +447,19 @@ pub struct AuditEventResponse {
     pub occurred_at: DateTime<Utc>,
     /// Actor id.
     pub actor_id: Option<Uuid>,
-    /// `user`, `service_account`, `anonymous` or `system`.
+    /// Who wrote it: a user, a service account, an anonymous caller or the system.
+    #[schema(value_type = ActorKind)]
     pub actor_kind: String,
     /// Roles the actor held.
     #[schema(value_type = Vec<String>)]
     pub actor_roles: serde_json::Value,
     /// Resource type.
+    #[schema(value_type = AuditResource)]
     pub resource_type: String,
     /// Resource id.
     pub resource_id: Option<String>,
     /// Operation.
+    #[schema(value_type = AuditOperation)]
     pub operation: String,
     /// State before (secrets removed).
     #[schema(value_type = Option<Object>)]

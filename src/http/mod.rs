@@ -14,7 +14,7 @@ use crate::telemetry::RequestContext;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, Header, HeaderName, HeaderValue, Preference};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse, ResponseError};
@@ -23,13 +23,13 @@ use tracing::Instrument;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Spanish when the most preferred language of `Accept-Language` (q-values weighed, the first
+/// listed among equals) is Spanish; English otherwise, also for a header that does not parse.
 fn wants_spanish(req: &ServiceRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|first| first.trim().to_ascii_lowercase().starts_with("es"))
-        .unwrap_or(false)
+    match header::AcceptLanguage::parse(req).map(|a| a.preference()) {
+        Ok(Preference::Specific(tag)) => tag.primary_language().eq_ignore_ascii_case("es"),
+        _ => false,
+    }
 }
 
 fn client_request_id(req: &ServiceRequest) -> Option<String> {

@@ -1,5 +1,5 @@
 //! Every enumeration of the API with its Spanish and English labels, for forms and reports.
-use crate::dto::enums::{EntityOrder, EnumValue, Role};
+use crate::dto::enums::EnumValue;
 use actix_web::{get, HttpResponse};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -13,22 +13,15 @@ pub struct EnumsResponse {
     pub enums: BTreeMap<&'static str, Vec<EnumValue>>,
 }
 
-/// Every enumeration with its labels.
-pub fn all() -> BTreeMap<&'static str, Vec<EnumValue>> {
-    let mut map = BTreeMap::new();
-    map.insert(Role::NAME, Role::values());
-    map.insert(EntityOrder::NAME, EntityOrder::values());
-    crate::dto::enums::register_all(&mut map);
-    map
-}
-
 /// List enumerations with Spanish and English labels
 ///
 /// Public (no token needed): codes are what the API sends and accepts; `es` and `en` are labels.
 #[utoipa::path(tag = "enums", responses((status = 200, description = "All enumerations", body = EnumsResponse)))]
 #[get("/enums")]
 pub async fn list_enums() -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=3600")).json(EnumsResponse { enums: all() })
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(EnumsResponse { enums: crate::dto::enums::all() })
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

@@ -11,7 +11,7 @@ use crate::services::transaction;
 use crate::services::{evidence, files};
 use crate::state::AppState;
 use actix_multipart::Multipart;
-use actix_web::http::header;
+use actix_web::http::header::{self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use base64::Engine;
 use futures_util::StreamExt;
@@ -21,21 +21,22 @@ use uuid::Uuid;
 /// Room for multipart boundaries and part headers around the file's bytes.
 const MULTIPART_OVERHEAD: u64 = 16 * 1024;
 
-/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form.
-fn content_disposition(name: &str) -> String {
+/// `attachment` with an ASCII fallback name and the exact name in RFC 5987 form (written by
+/// actix-web's typed header).
+fn content_disposition(name: &str) -> ContentDisposition {
     let fallback: String =
         name.chars().map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' }).collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(fallback),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: name.as_bytes().to_vec(),
+            }),
+        ],
+    }
 }
 
 /// Upload a file to evidence
@@ -153,7 +154,7 @@ pub async fn download_file(
     let size = u64::try_from(found.size).unwrap_or(0);
     Ok(HttpResponse::Ok()
         .content_type(found.media_type.as_str())
-        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&found.name)))
+        .insert_header(content_disposition(&found.name))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header(("X-Content-SHA256", found.sha256.as_str()))
         .insert_header(("Repr-Digest", format!("sha-256=:{digest}:")))

@@ -17,7 +17,7 @@ use crate::services::plan_matrix::sireci;
 use crate::services::spool;
 use crate::services::spreadsheet;
 use crate::state::AppState;
-use actix_web::http::header;
+use actix_web::http::header::{self, ContentDisposition};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -179,7 +179,7 @@ pub async fn export_plan(
     let name = export::file_name(&content.plan, layout_name, ext);
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
+        .insert_header(ContentDisposition::attachment(name))
         .body(bytes))
 }
 

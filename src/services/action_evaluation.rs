@@ -6,7 +6,9 @@ use super::objectives::clean;
 use super::tenancy::{scoped, update_versioned};
 use crate::dto::actions::{ActionResponse, EvaluateActionRequest, ReformulateActionRequest};
 use crate::dto::validate::Checks;
-use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, PlanStatus};
+use crate::entities::enums::{
+    ActionStatus, AuditOperation, AuditResource, ComplianceResult, EffectivenessResult, PlanStatus,
+};
 use crate::entities::{action, user};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter};
@@ -24,7 +26,7 @@ pub async fn ensure_not_responsible(
 ) -> Result<(), ApiError> {
     let Some(me) = actor.id else { return Ok(()) };
     let was = a.responsible_id == Some(me)
-        || audit::ever_held(conn, a.organization_id, "action", a.id, "responsible_id", me).await?;
+        || audit::ever_held(conn, a.organization_id, AuditResource::Action, a.id, "responsible_id", me).await?;
     if was {
         return Err(ApiError::new(ErrorCode::SegregationOfDuties).detail(
             "You are or were responsible for this action and cannot rate it or review its evidence",
@@ -96,7 +98,12 @@ pub async fn evaluate(
     next.version = current.version + 1;
     update_versioned(conn, org, id, current.version, action::ActiveModel::from(next.clone())).await?;
     let after = response(conn, next).await?;
-    audit::record(conn, actor, Entry::new(org, "action", id, "evaluate").before(&before).after(&after)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Action, id, AuditOperation::Evaluate).before(&before).after(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -178,5 +185,5 @@ pub async fn reformulate(
     c.finish()?;
     let f = findings.get(&id).cloned().unwrap_or_default();
     let o = objectives.get(&id).cloned().unwrap_or_default();
-    insert(conn, actor, model, &f, &o, "reformulate").await
+    insert(conn, actor, model, &f, &o, AuditOperation::Reformulate).await
 }

@@ -5,10 +5,9 @@ use super::tenancy::scoped;
 use crate::dto::actions::{ActionListQuery, ActionResponse, ActionSort};
 use crate::dto::pagination::{Cursor, Page, PageParams};
 use crate::entities::action;
-use crate::entities::enums::ActionStatus;
 use crate::error::{ApiError, ErrorCode};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -52,9 +51,7 @@ pub async fn list(
         select = select.filter(action::Column::DueDate.gt(after));
     }
     if let Some(overdue) = q.overdue {
-        let late = Condition::all()
-            .add(action::Column::Status.is_in([ActionStatus::Planned, ActionStatus::InProgress]))
-            .add(action::Column::DueDate.lt(super::calendar::today()));
+        let late = super::progress::sql::overdue_on(super::calendar::today());
         select = select.filter(if overdue { late } else { late.not() });
     }
     let key_value = |c: &Cursor| c.k.clone().ok_or_else(|| ApiError::new(ErrorCode::InvalidCursor));

@@ -11,7 +11,9 @@ use crate::dto::common::money;
 use crate::dto::common::Meta;
 use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
-use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, PlanStatus};
+use crate::entities::enums::{
+    ActionStatus, AuditOperation, AuditResource, ComplianceResult, EffectivenessResult, PlanStatus,
+};
 use crate::entities::{action, action_finding, action_objective, category, evidence, finding, plan, user};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use rust_decimal::Decimal;
@@ -267,7 +269,7 @@ pub async fn insert(
     model: action::Model,
     findings: &[Uuid],
     objectives: &[Uuid],
-    operation: &'static str,
+    operation: AuditOperation,
 ) -> Result<ActionResponse, ApiError> {
     action::Entity::insert(action::ActiveModel::from(model.clone()))
         .exec_without_returning(conn)
@@ -275,8 +277,12 @@ pub async fn insert(
         .map_err(|e| number_taken(e.into()))?;
     set_links(conn, model.organization_id, model.id, Some(findings), Some(objectives)).await?;
     let created = response(conn, model).await?;
-    audit::record(conn, actor, Entry::new(created.organization_id, "action", created.id, operation).after(&created))
-        .await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(created.organization_id, AuditResource::Action, created.id, operation).after(&created),
+    )
+    .await?;
     Ok(created)
 }
 
@@ -340,7 +346,7 @@ pub async fn create(
     if req.number.is_none() {
         model.number = next_number(conn, plan_id).await?;
     }
-    insert(conn, actor, model, &findings, &objectives, "create").await
+    insert(conn, actor, model, &findings, &objectives, AuditOperation::Create).await
 }
 
 /// The action `id` of `org` with its plan, the plan locked (PostgreSQL) for the transaction.
@@ -494,7 +500,12 @@ pub async fn update(
         .map_err(number_taken)?;
     set_links(conn, org, id, findings.as_deref(), objectives.as_deref()).await?;
     let after = response(conn, next).await?;
-    audit::record(conn, actor, Entry::new(org, "action", id, "update").before(&before).after(&after)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Action, id, AuditOperation::Update).before(&before).after(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -526,19 +537,9 @@ pub async fn delete(
         .await?;
     action_finding::Entity::delete_many().filter(action_finding::Column::ActionId.eq(id)).exec(conn).await?;
     action_objective::Entity::delete_many().filter(action_objective::Column::ActionId.eq(id)).exec(conn).await?;
-    let result = action::Entity::delete_many()
-        .filter(action::Column::OrganizationId.eq(org))
-        .filter(action::Column::Id.eq(id))
-        .filter(action::Column::Version.eq(expected_version))
-        .exec(conn)
+    super::tenancy::delete_versioned::<action::Entity>(conn, org, id, expected_version).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::Action, id, AuditOperation::Delete).before(&before))
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
-    audit::record(conn, actor, Entry::new(org, "action", id, "delete").before(&before)).await?;
     Ok(())
 }
 

@@ -19,6 +19,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+pub use crate::entities::enums::{ActorKind, AuditOperation, AuditResource};
+
 /// The organization id under which events without a tenant (e.g. a failed login for an
 /// unknown e-mail) are chained.
 pub const PLATFORM_ORG: Uuid = Uuid::nil();
@@ -28,8 +30,8 @@ pub const PLATFORM_ORG: Uuid = Uuid::nil();
 pub struct Actor {
     /// User or service account id; `None` for anonymous callers and the system.
     pub id: Option<Uuid>,
-    /// `user`, `service_account`, `anonymous` or `system`.
-    pub kind: &'static str,
+    /// A principal's kind (from its `PrincipalKind`), anonymous or the system.
+    pub kind: ActorKind,
     /// Roles held at the time.
     pub roles: Vec<Role>,
     /// Request id.
@@ -41,12 +43,12 @@ pub struct Actor {
 impl Actor {
     /// The service itself (bootstrap, CLI).
     pub fn system() -> Self {
-        Actor { id: None, kind: "system", roles: Vec::new(), request_id: None, client_addr: None }
+        Actor { id: None, kind: ActorKind::System, roles: Vec::new(), request_id: None, client_addr: None }
     }
 
     /// An unauthenticated caller (login attempts).
     pub fn anonymous(request_id: Option<String>, client_addr: Option<String>) -> Self {
-        Actor { id: None, kind: "anonymous", roles: Vec::new(), request_id, client_addr }
+        Actor { id: None, kind: ActorKind::Anonymous, roles: Vec::new(), request_id, client_addr }
     }
 }
 
@@ -54,13 +56,19 @@ impl From<&Principal> for Actor {
     fn from(p: &Principal) -> Self {
         Actor {
             id: Some(p.id),
-            kind: match p.kind {
-                PrincipalKind::User => "user",
-                PrincipalKind::ServiceAccount => "service_account",
-            },
+            kind: p.kind.into(),
             roles: p.roles.0.clone(),
             request_id: p.request_id.clone(),
             client_addr: p.client_addr.clone(),
+        }
+    }
+}
+
+impl From<PrincipalKind> for ActorKind {
+    fn from(kind: PrincipalKind) -> Self {
+        match kind {
+            PrincipalKind::User => ActorKind::User,
+            PrincipalKind::ServiceAccount => ActorKind::ServiceAccount,
         }
     }
 }
@@ -70,12 +78,12 @@ impl From<&Principal> for Actor {
 pub struct Entry {
     /// Organization whose chain receives the event.
     pub organization_id: Uuid,
-    /// Resource type (`plan`, `user`, `session`, …).
-    pub resource_type: &'static str,
+    /// Resource type.
+    pub resource_type: AuditResource,
     /// Resource id.
     pub resource_id: Option<String>,
-    /// Operation (`create`, `update`, `delete`, `approve`, `login`, …).
-    pub operation: &'static str,
+    /// Operation.
+    pub operation: AuditOperation,
     /// State before (secrets removed).
     pub before: Option<Value>,
     /// State after (secrets removed).
@@ -86,9 +94,9 @@ impl Entry {
     /// An event on a resource of `org`.
     pub fn new(
         organization_id: Uuid,
-        resource_type: &'static str,
+        resource_type: AuditResource,
         resource_id: impl ToString,
-        operation: &'static str,
+        operation: AuditOperation,
     ) -> Self {
         Entry {
             organization_id,
@@ -189,11 +197,11 @@ pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Ve
             seq,
             occurred_at,
             actor_id: actor.id,
-            actor_kind: actor.kind.to_string(),
+            actor_kind: actor.kind.code().to_string(),
             actor_roles: roles.clone(),
-            resource_type: entry.resource_type.to_string(),
+            resource_type: entry.resource_type.code().to_string(),
             resource_id: entry.resource_id,
-            operation: entry.operation.to_string(),
+            operation: entry.operation.code().to_string(),
             before: entry.before,
             after: entry.after,
             request_id: actor.request_id.clone(),
@@ -231,17 +239,17 @@ pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, entry: Entry) ->
 pub async fn changed_by(
     conn: &impl ConnectionTrait,
     org: Uuid,
-    resource_type: &str,
+    resource_type: AuditResource,
     resource_id: Uuid,
     actor: Uuid,
-    except: &[&str],
+    except: &[AuditOperation],
 ) -> Result<bool, DbErr> {
     let found = audit_event::Entity::find()
         .filter(audit_event::Column::OrganizationId.eq(org))
-        .filter(audit_event::Column::ResourceType.eq(resource_type))
+        .filter(audit_event::Column::ResourceType.eq(resource_type.code()))
         .filter(audit_event::Column::ResourceId.eq(resource_id.to_string()))
         .filter(audit_event::Column::ActorId.eq(actor))
-        .filter(audit_event::Column::Operation.is_not_in(except.iter().copied()))
+        .filter(audit_event::Column::Operation.is_not_in(except.iter().map(|o| o.code())))
         .select_only()
         .column(audit_event::Column::Id)
         .into_tuple::<Uuid>()
@@ -256,14 +264,14 @@ pub async fn changed_by(
 pub async fn ever_held(
     conn: &impl ConnectionTrait,
     org: Uuid,
-    resource_type: &str,
+    resource_type: AuditResource,
     resource_id: Uuid,
     field: &str,
     value: Uuid,
 ) -> Result<bool, DbErr> {
     let states: Vec<(Option<Value>, Option<Value>)> = audit_event::Entity::find()
         .filter(audit_event::Column::OrganizationId.eq(org))
-        .filter(audit_event::Column::ResourceType.eq(resource_type))
+        .filter(audit_event::Column::ResourceType.eq(resource_type.code()))
         .filter(audit_event::Column::ResourceId.eq(resource_id.to_string()))
         .select_only()
         .column(audit_event::Column::Before)

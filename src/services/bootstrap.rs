@@ -1,6 +1,6 @@
 //! First start: on an empty database, create the first organization and its administrator
 //! (who is also the platform operator), from the environment or with a generated password.
-use super::audit::Actor;
+use super::audit::{Actor, AuditOperation};
 use super::{organizations, users};
 use crate::config::Config;
 use crate::dto::identity::{CreateOrganizationRequest, CreateUserRequest};
@@ -130,7 +130,7 @@ pub async fn reset_password(
     let generated = given.is_none().then(generated_password);
     let password = given.or_else(|| generated.clone()).unwrap_or_default();
     let txn = db.begin().await?;
-    users::set_password(&txn, &Actor::system(), &target, password, "reset_password").await?;
+    users::set_password(&txn, &Actor::system(), &target, password, AuditOperation::ResetPassword).await?;
     txn.commit().await?;
     Ok((target, generated))
 }

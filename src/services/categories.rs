@@ -9,7 +9,7 @@ use crate::dto::pagination::{Page, PageParams};
 use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
 use crate::entities::category::{self, ControlRefs, Texts};
-use crate::entities::enums::ControlFramework;
+use crate::entities::enums::{AuditOperation, AuditResource, ControlFramework};
 use crate::entities::plan;
 use crate::error::{ApiError, ErrorCode};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -142,7 +142,8 @@ pub async fn create(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "category", model.id, "create").after(&CategoryResponse::from(model.clone())),
+        Entry::new(org, AuditResource::Category, model.id, AuditOperation::Create)
+            .after(&CategoryResponse::from(model.clone())),
     )
     .await?;
     Ok(model)
@@ -224,7 +225,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "category", id, "update")
+        Entry::new(org, AuditResource::Category, id, AuditOperation::Update)
             .before(&CategoryResponse::from(current))
             .after(&CategoryResponse::from(next.clone())),
     )
@@ -246,20 +247,13 @@ pub async fn delete(
         return Err(ApiError::stale(current.version, expected_version));
     }
     ensure_editable(&owner)?;
-    let result = category::Entity::delete_many()
-        .filter(category::Column::OrganizationId.eq(org))
-        .filter(category::Column::Id.eq(id))
-        .filter(category::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
-    audit::record(conn, actor, Entry::new(org, "category", id, "delete").before(&CategoryResponse::from(current)))
-        .await?;
+    super::tenancy::delete_versioned::<category::Entity>(conn, org, id, expected_version).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Category, id, AuditOperation::Delete).before(&CategoryResponse::from(current)),
+    )
+    .await?;
     Ok(())
 }
 

@@ -15,7 +15,7 @@ use crate::dto::pagination::{Page, PageParams};
 use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
 use crate::entities::category::Texts;
-use crate::entities::enums::{ActionStatus, PlanStatus, ReviewStatus, Role};
+use crate::entities::enums::{ActionStatus, AuditOperation, AuditResource, PlanStatus, ReviewStatus, Role};
 use crate::entities::{action, evidence, evidence_file};
 use crate::error::{ApiError, ErrorCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -148,7 +148,12 @@ pub async fn create(
     }
     evidence::Entity::insert(evidence::ActiveModel::from(model.clone())).exec_without_returning(conn).await?;
     let created = EvidenceResponse::new(model, Vec::new());
-    audit::record(conn, actor, Entry::new(org, "evidence", created.id, "create").after(&created)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Evidence, created.id, AuditOperation::Create).after(&created),
+    )
+    .await?;
     Ok(created)
 }
 
@@ -227,7 +232,12 @@ pub async fn update(
     next.version = current.version + 1;
     update_versioned(conn, org, id, current.version, evidence::ActiveModel::from(next.clone())).await?;
     let after = response(conn, next).await?;
-    audit::record(conn, actor, Entry::new(org, "evidence", id, "update").before(&before).after(&after)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Evidence, id, AuditOperation::Update).before(&before).after(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -264,7 +274,8 @@ pub async fn delete(
         .filter(evidence::Column::Id.eq(id))
         .exec(conn)
         .await?;
-    audit::record(conn, actor, Entry::new(org, "evidence", id, "delete").before(&before)).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::Evidence, id, AuditOperation::Delete).before(&before))
+        .await?;
     Ok(keys)
 }
 
@@ -290,8 +301,8 @@ pub async fn review(
     c.optional_text("note", note.as_deref(), 5000);
     c.finish()?;
     if let Some(me) = actor.id {
-        let own =
-            current.created_by == Some(me) || audit::changed_by(conn, org, "evidence", id, me, &["review"]).await?;
+        let own = current.created_by == Some(me)
+            || audit::changed_by(conn, org, AuditResource::Evidence, id, me, &[AuditOperation::Review]).await?;
         if own {
             return Err(ApiError::new(ErrorCode::SegregationOfDuties).detail(
                 "Nobody reviews evidence they reported or changed",
@@ -326,7 +337,12 @@ pub async fn review(
     update_versioned(conn, org, id, current.version, evidence::ActiveModel::from(next.clone())).await?;
     let evidence_date = next.evidence_date.unwrap_or(next.cut_off_date);
     let after = response(conn, next).await?;
-    audit::record(conn, actor, Entry::new(org, "evidence", id, "review").before(&before).after(&after)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Evidence, id, AuditOperation::Review).before(&before).after(&after),
+    )
+    .await?;
     if req.status == ReviewStatus::Accepted {
         advance_action(conn, actor, target, evidence_date).await?;
     }
@@ -374,7 +390,9 @@ async fn advance_action(
     audit::record(
         conn,
         actor,
-        Entry::new(current.organization_id, "action", current.id, "update").before(&before).after(&after),
+        Entry::new(current.organization_id, AuditResource::Action, current.id, AuditOperation::Update)
+            .before(&before)
+            .after(&after),
     )
     .await?;
     Ok(())
@@ -417,7 +435,8 @@ pub async fn attach(
     evidence_file::Entity::insert(evidence_file::ActiveModel::from(file.clone())).exec_without_returning(conn).await?;
     bump(conn, actor, &current).await?;
     let stored = FileResponse::from(file);
-    audit::record(conn, actor, Entry::new(org, "evidence", id, "attach_file").after(&stored)).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::Evidence, id, AuditOperation::AttachFile).after(&stored))
+        .await?;
     Ok((stored, true))
 }
 
@@ -433,7 +452,8 @@ pub async fn detach(conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, file_
     audit::record(
         conn,
         actor,
-        Entry::new(org, "evidence", current.id, "detach_file").before(&FileResponse::from(file.clone())),
+        Entry::new(org, AuditResource::Evidence, current.id, AuditOperation::DetachFile)
+            .before(&FileResponse::from(file.clone())),
     )
     .await?;
     Ok(file.storage_key)

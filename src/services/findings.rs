@@ -8,7 +8,8 @@ use crate::dto::findings::{
 use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::{query_text, Checks};
 use crate::entities::enums::{
-    fold, ActionStatus, EffectivenessResult, FindingSource, FindingStatus, PresumedIncidence,
+    fold, ActionStatus, AuditOperation, AuditResource, EffectivenessResult, FindingSource, FindingStatus,
+    PresumedIncidence,
 };
 use crate::entities::finding::{self, Incidences, Requirements};
 use crate::entities::{action, action_finding, plan};
@@ -56,10 +57,10 @@ pub fn incidences(mut list: Vec<PresumedIncidence>) -> Incidences {
     Incidences(list)
 }
 
-/// Checks the presumed incidence and the fiscal amount (shared by the API and bulk uploads):
+/// Checks the presumed incidence and the fiscal amount (part of [`check_fields`]):
 /// only comptroller findings carry them, an amount needs a fiscal incidence, and it is a COP
 /// figure of at most 16 integer digits and two decimals.
-pub fn check_incidence(c: &mut Checks, source: FindingSource, list: &[PresumedIncidence], amount: Option<Decimal>) {
+fn check_incidence(c: &mut Checks, source: FindingSource, list: &[PresumedIncidence], amount: Option<Decimal>) {
     if source != FindingSource::Comptroller && (!list.is_empty() || amount.is_some()) {
         let field = if list.is_empty() { "fiscal_amount" } else { "presumed_incidence" };
         c.push(field, "comptroller_only", "only comptroller findings record a presumed incidence");
@@ -77,19 +78,71 @@ pub fn check_incidence(c: &mut Checks, source: FindingSource, list: &[PresumedIn
     }
 }
 
-/// Checks the text fields of a finding (shared by the API and bulk uploads).
-pub fn check_fields(c: &mut Checks, f: &finding::Model) {
-    c.text("report_code", &f.report_code, CODE_MAX);
-    c.text("finding_code", &f.finding_code, CODE_MAX);
-    c.text("title", &f.title, TITLE_MAX);
-    c.optional_text("auditor", f.auditor.as_deref(), AUDITOR_MAX);
+/// What the checks of a finding read, borrowed from a stored finding (the API) or from an
+/// upload row: both paths run [`check_fields`] on it, so the same values get the same codes.
+pub struct FindingFields<'a> {
+    /// Who raised it (`None` when an upload's cell could not be read: the incidence is then
+    /// not judged).
+    pub source: Option<FindingSource>,
+    /// Report code.
+    pub report_code: &'a str,
+    /// Finding code.
+    pub finding_code: &'a str,
+    /// Title.
+    pub title: &'a str,
+    /// Auditor.
+    pub auditor: Option<&'a str>,
+    /// Condition, criterion, cause and effect.
+    pub condition: Option<&'a str>,
+    /// See `condition`.
+    pub criterion: Option<&'a str>,
+    /// See `condition`.
+    pub cause: Option<&'a str>,
+    /// See `condition`.
+    pub effect: Option<&'a str>,
+    /// Audited year.
+    pub fiscal_year: Option<i32>,
+    /// Presumed incidence.
+    pub presumed_incidence: &'a [PresumedIncidence],
+    /// Fiscal amount.
+    pub fiscal_amount: Option<Decimal>,
+}
+
+impl<'a> From<&'a finding::Model> for FindingFields<'a> {
+    fn from(f: &'a finding::Model) -> Self {
+        FindingFields {
+            source: Some(f.source),
+            report_code: &f.report_code,
+            finding_code: &f.finding_code,
+            title: &f.title,
+            auditor: f.auditor.as_deref(),
+            condition: f.condition.as_deref(),
+            criterion: f.criterion.as_deref(),
+            cause: f.cause.as_deref(),
+            effect: f.effect.as_deref(),
+            fiscal_year: f.fiscal_year,
+            presumed_incidence: &f.presumed_incidence.0,
+            fiscal_amount: f.fiscal_amount,
+        }
+    }
+}
+
+/// Checks the fields of a finding: the one validation of the API and of bulk uploads (the
+/// requirement references go through [`check_requirements`], also shared).
+pub fn check_fields(c: &mut Checks, f: FindingFields<'_>) {
+    c.text("report_code", f.report_code, CODE_MAX);
+    c.text("finding_code", f.finding_code, CODE_MAX);
+    c.text("title", f.title, TITLE_MAX);
+    c.optional_text("auditor", f.auditor, AUDITOR_MAX);
     for (field, value) in
-        [("condition", &f.condition), ("criterion", &f.criterion), ("cause", &f.cause), ("effect", &f.effect)]
+        [("condition", f.condition), ("criterion", f.criterion), ("cause", f.cause), ("effect", f.effect)]
     {
-        c.optional_text(field, value.as_deref(), TEXT_MAX);
+        c.optional_text(field, value, TEXT_MAX);
     }
     c.range("fiscal_year", f.fiscal_year, FISCAL_YEARS.0, FISCAL_YEARS.1);
-    check_incidence(c, f.source, &f.presumed_incidence.0, f.fiscal_amount);
+    if let Some(source) = f.source {
+        check_incidence(c, source, f.presumed_incidence, f.fiscal_amount);
+    }
 }
 
 /// Whether `from → to` is a permitted status change.
@@ -243,15 +296,20 @@ pub async fn create(
         updated_by: actor.id,
         version: 1,
     };
-    check_fields(&mut c, &model);
+    check_fields(&mut c, (&model).into());
     c.finish()?;
     check_repeats(conn, org, id, model.repeats_finding_id).await?;
     finding::Entity::insert(finding::ActiveModel::from(model.clone()))
         .exec_without_returning(conn)
         .await
         .map_err(taken)?;
-    audit::record(conn, actor, Entry::new(org, "finding", id, "create").after(&FindingResponse::from(model.clone())))
-        .await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Finding, id, AuditOperation::Create)
+            .after(&FindingResponse::from(model.clone())),
+    )
+    .await?;
     Ok(model)
 }
 
@@ -289,7 +347,7 @@ pub async fn update(
         next.presumed_incidence = incidences(list);
     }
     set_nullable(&mut next.fiscal_amount, req.fiscal_amount);
-    check_fields(&mut c, &next);
+    check_fields(&mut c, (&next).into());
     c.finish()?;
     // Invalid input is reported before a stale version: fixing the body comes first.
     if current.version != expected_version {
@@ -321,7 +379,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "finding", id, "update")
+        Entry::new(org, AuditResource::Finding, id, AuditOperation::Update)
             .before(&FindingResponse::from(current))
             .after(&FindingResponse::from(next.clone())),
     )
@@ -373,7 +431,7 @@ pub async fn transition(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "finding", id, "transition")
+        Entry::new(org, AuditResource::Finding, id, AuditOperation::Transition)
             .before(&json!({ "status": from }))
             .after(&json!({ "status": to, "note": clean(req.note) })),
     )
@@ -406,7 +464,7 @@ pub async fn link_plan(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "finding", id, "link_plan")
+        Entry::new(org, AuditResource::Finding, id, AuditOperation::LinkPlan)
             .before(&json!({ "plan_id": current.plan_id }))
             .after(&json!({ "plan_id": plan_id })),
     )

@@ -4,6 +4,7 @@ use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::objectives::{CreateObjectiveRequest, ObjectiveListQuery, ObjectiveResponse, UpdateObjectiveRequest};
 use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
+use crate::entities::enums::{AuditOperation, AuditResource};
 use crate::entities::{action_objective, objective, plan_objective};
 use crate::error::{ApiError, ErrorCode};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -88,7 +89,8 @@ pub async fn create(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "objective", model.id, "create").after(&ObjectiveResponse::from(model.clone())),
+        Entry::new(org, AuditResource::Objective, model.id, AuditOperation::Create)
+            .after(&ObjectiveResponse::from(model.clone())),
     )
     .await?;
     Ok(model)
@@ -165,7 +167,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "objective", id, "update")
+        Entry::new(org, AuditResource::Objective, id, AuditOperation::Update)
             .before(&ObjectiveResponse::from(current))
             .after(&ObjectiveResponse::from(next.clone())),
     )
@@ -194,20 +196,13 @@ pub async fn delete(
             "Hay planes o acciones vinculados a este objetivo; desvincúlelos primero",
         ));
     }
-    let result = objective::Entity::delete_many()
-        .filter(objective::Column::OrganizationId.eq(org))
-        .filter(objective::Column::Id.eq(id))
-        .filter(objective::Column::Version.eq(expected_version))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
-    audit::record(conn, actor, Entry::new(org, "objective", id, "delete").before(&ObjectiveResponse::from(current)))
-        .await?;
+    super::tenancy::delete_versioned::<objective::Entity>(conn, org, id, expected_version).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Objective, id, AuditOperation::Delete).before(&ObjectiveResponse::from(current)),
+    )
+    .await?;
     Ok(())
 }
 

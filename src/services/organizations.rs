@@ -6,7 +6,7 @@ use crate::dto::identity::{
 };
 use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
-use crate::entities::enums::Role;
+use crate::entities::enums::{AuditOperation, AuditResource, Role};
 use crate::entities::organization;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -97,7 +97,8 @@ pub async fn create(
     audit::record(
         conn,
         actor,
-        Entry::new(model.id, "organization", model.id, "create").after(&OrganizationResponse::from(model.clone())),
+        Entry::new(model.id, AuditResource::Organization, model.id, AuditOperation::Create)
+            .after(&OrganizationResponse::from(model.clone())),
     )
     .await?;
     let admin = match admin {
@@ -172,16 +173,11 @@ pub async fn update(
         .filter(organization::Column::Version.eq(expected_version))
         .exec(conn)
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
+    super::tenancy::written(result.rows_affected)?;
     audit::record(
         conn,
         actor,
-        Entry::new(current.id, "organization", current.id, "update")
+        Entry::new(current.id, AuditResource::Organization, current.id, AuditOperation::Update)
             .before(&OrganizationResponse::from(current))
             .after(&OrganizationResponse::from(next.clone())),
     )

@@ -3,7 +3,7 @@
 use super::actions::{links, set_links};
 use super::audit::Actor;
 use super::tenancy::scoped;
-use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult};
+use crate::entities::enums::{ComplianceResult, EffectivenessResult};
 use crate::entities::{action, action_finding, action_objective, plan};
 use crate::error::ApiError;
 use sea_orm::sea_query::Expr;
@@ -44,7 +44,7 @@ pub async fn delete_all_of_plan(conn: &impl ConnectionTrait, plan_id: Uuid) -> R
 pub async fn open_count(conn: &impl ConnectionTrait, plan_id: Uuid) -> Result<u64, ApiError> {
     Ok(action::Entity::find()
         .filter(action::Column::PlanId.eq(plan_id))
-        .filter(action::Column::Status.is_in([ActionStatus::Planned, ActionStatus::InProgress]))
+        .filter(super::progress::sql::open())
         .count(conn)
         .await?)
 }
@@ -60,7 +60,7 @@ pub async fn copy_open(
 ) -> Result<(), ApiError> {
     let open = scoped::<action::Entity>(from.organization_id)
         .filter(action::Column::PlanId.eq(from.id))
-        .filter(action::Column::Status.is_in([ActionStatus::Planned, ActionStatus::InProgress]))
+        .filter(super::progress::sql::open())
         .order_by_asc(action::Column::Number)
         .all(conn)
         .await?;

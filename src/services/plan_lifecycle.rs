@@ -10,7 +10,7 @@ use super::tenancy::{scoped, update_versioned};
 use crate::dto::plan_lifecycle::{ApprovePlanRequest, CreatePlanVersionRequest};
 use crate::dto::plans::PlanResponse;
 use crate::dto::validate::Checks;
-use crate::entities::enums::PlanStatus;
+use crate::entities::enums::{AuditOperation, AuditResource, PlanStatus};
 use crate::entities::{category, plan};
 use crate::error::{ApiError, ErrorCode};
 use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -33,13 +33,13 @@ pub enum Transition {
 
 impl Transition {
     /// Operation name in the audit trail.
-    pub fn operation(&self) -> &'static str {
+    pub fn operation(&self) -> AuditOperation {
         match self {
-            Transition::Submit => "submit",
-            Transition::Approve(_) => "approve",
-            Transition::Start => "start",
-            Transition::Close => "close",
-            Transition::Cancel(_) => "cancel",
+            Transition::Submit => AuditOperation::Submit,
+            Transition::Approve(_) => AuditOperation::Approve,
+            Transition::Start => AuditOperation::Start,
+            Transition::Close => AuditOperation::Close,
+            Transition::Cancel(_) => AuditOperation::Cancel,
         }
     }
 
@@ -240,7 +240,9 @@ async fn supersede_earlier(conn: &impl ConnectionTrait, actor: &Actor, approved:
         audit::record(
             conn,
             actor,
-            Entry::new(old.organization_id, "plan", old.id, "supersede").before(&before).after(&after),
+            Entry::new(old.organization_id, AuditResource::Plan, old.id, AuditOperation::Supersede)
+                .before(&before)
+                .after(&after),
         )
         .await?;
     }
@@ -277,7 +279,8 @@ pub async fn apply(
         supersede_earlier(conn, actor, &next).await?;
     }
     let after = response(conn, next).await?;
-    audit::record(conn, actor, Entry::new(org, "plan", id, t.operation()).before(&before).after(&after)).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::Plan, id, t.operation()).before(&before).after(&after))
+        .await?;
     Ok(after)
 }
 
@@ -352,7 +355,12 @@ pub async fn new_version(
     let category_ids = categories::copy_all(conn, actor, &source, &model).await?;
     super::plan_actions::copy_open(conn, actor, &source, &model, &category_ids).await?;
     let created = response(conn, model).await?;
-    audit::record(conn, actor, Entry::new(org, "plan", created.id, "create_version").after(&created)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Plan, created.id, AuditOperation::CreateVersion).after(&created),
+    )
+    .await?;
     Ok(created)
 }
 

@@ -7,7 +7,7 @@ use crate::dto::pagination::{Cursor, Page, PageParams};
 use crate::dto::patch::{set, set_nullable};
 use crate::dto::plans::{CreatePlanRequest, PlanFigures, PlanListQuery, PlanResponse, PlanSort, UpdatePlanRequest};
 use crate::dto::validate::Checks;
-use crate::entities::enums::PlanStatus;
+use crate::entities::enums::{AuditOperation, AuditResource, PlanStatus};
 use crate::entities::{category, plan, plan_objective};
 use crate::error::{ApiError, ErrorCode};
 use rust_decimal::Decimal;
@@ -99,7 +99,8 @@ pub async fn objective_links(
 /// The wire form of one plan, with its objective links and figures computed from its actions.
 pub async fn response(conn: &impl ConnectionTrait, m: plan::Model) -> Result<PlanResponse, ApiError> {
     let ids = objective_links(conn, &[m.id]).await?.remove(&m.id).unwrap_or_default();
-    let figures = super::progress::plan_figures_for(conn, &[m.id]).await?.remove(&m.id).unwrap_or_default();
+    let figures =
+        super::progress::plan_figures_for(conn, m.organization_id, &[m.id]).await?.remove(&m.id).unwrap_or_default();
     Ok(PlanResponse::new(m, ids, figures))
 }
 
@@ -187,7 +188,12 @@ pub async fn create(
     let objective_ids = check_ids(conn, org, "objective_ids", &req.objective_ids).await?;
     insert(conn, &model, &objective_ids).await?;
     let created = PlanResponse::new(model, objective_ids, PlanFigures::default());
-    audit::record(conn, actor, Entry::new(org, "plan", created.id, "create").after(&created)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Plan, created.id, AuditOperation::Create).after(&created),
+    )
+    .await?;
     Ok(created)
 }
 
@@ -284,7 +290,7 @@ pub async fn list(conn: &impl ConnectionTrait, org: Uuid, q: &PlanListQuery) -> 
     let rows = select.limit(limit + 1).all(conn).await?;
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
     let mut links = objective_links(conn, &ids).await?;
-    let mut figures = super::progress::plan_figures_for(conn, &ids).await?;
+    let mut figures = super::progress::plan_figures_for(conn, org, &ids).await?;
     let by_code = matches!(sort, PlanSort::Code | PlanSort::CodeDesc);
     Ok(Page::from_rows(
         rows,
@@ -352,7 +358,12 @@ pub async fn update(
         set_objectives(conn, org, id, ids).await?;
     }
     let after = response(conn, next).await?;
-    audit::record(conn, actor, Entry::new(org, "plan", id, "update").before(&before).after(&after)).await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::Plan, id, AuditOperation::Update).before(&before).after(&after),
+    )
+    .await?;
     Ok(after)
 }
 
@@ -379,19 +390,9 @@ pub async fn delete(
     super::plan_actions::delete_all_of_plan(conn, id).await?;
     category::Entity::delete_many().filter(category::Column::PlanId.eq(id)).exec(conn).await?;
     plan_objective::Entity::delete_many().filter(plan_objective::Column::PlanId.eq(id)).exec(conn).await?;
-    let result = plan::Entity::delete_many()
-        .filter(plan::Column::OrganizationId.eq(org))
-        .filter(plan::Column::Id.eq(id))
-        .filter(plan::Column::Version.eq(expected_version))
-        .exec(conn)
+    super::tenancy::delete_versioned::<plan::Entity>(conn, org, id, expected_version).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::Plan, id, AuditOperation::Delete).before(&before))
         .await?;
-    if result.rows_affected == 0 {
-        return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
-            "The resource changed while this request ran; read it again and retry with its new ETag",
-            "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
-        ));
-    }
-    audit::record(conn, actor, Entry::new(org, "plan", id, "delete").before(&before)).await?;
     Ok(())
 }
 

@@ -1,14 +1,24 @@
-//! Figures computed from actions and their accepted evidence: weeks, progress, overdue flag,
-//! traffic light, and the plan roll-up. Dates are judged against today in Colombia.
+//! The one home of the figures computed from actions and their accepted evidence: weeks,
+//! progress, open and overdue, traffic light, and the plan roll-up. Dates are judged against a
+//! day the caller gives (today in Colombia, or a report's cut-off).
+//!
+//! Each rule is written once as a SQL expression (module [`sql`]), which the aggregates of the
+//! plans, the plan report and the dashboard run over every action in the database, and once as
+//! a Rust function beside it for the figures of one action in hand (action responses, the
+//! SIRECI export). `tests/api/progress_rules.rs` evaluates both over a table of cases on the
+//! test backend and fails when they disagree.
 use crate::dto::plans::PlanFigures;
-use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, ReviewStatus, TrafficLight};
+use crate::entities::enums::{ActionStatus, ReviewStatus, TrafficLight};
 use crate::entities::{action, evidence};
 use crate::error::ApiError;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{ExprTrait, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, JoinType, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
 use std::collections::HashMap;
 use uuid::Uuid;
+
+/// The states of an action that is not finished: it can still become overdue.
+pub const OPEN: [ActionStatus; 2] = [ActionStatus::Planned, ActionStatus::InProgress];
 
 /// What is computed for one action.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,7 +35,8 @@ pub struct ActionFigures {
     pub traffic_light: Option<TrafficLight>,
 }
 
-fn round2(value: f64) -> f64 {
+/// Rounds to two decimals, half away from zero (every percentage on the wire).
+pub fn round2(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
@@ -34,70 +45,281 @@ pub fn weeks(start: NaiveDate, due: NaiveDate) -> i64 {
     ((due - start).num_days() as f64 / 7.0).round() as i64
 }
 
-/// The figures of `a` given the quantity of its accepted evidence and today's date.
-pub fn action_figures(a: &action::Model, accepted_quantity: f64, today: NaiveDate) -> ActionFigures {
-    let progress = if a.target_quantity > 0.0 { accepted_quantity / a.target_quantity * 100.0 } else { 0.0 };
-    let open = matches!(a.status, ActionStatus::Planned | ActionStatus::InProgress);
-    let overdue = open && a.due_date < today;
-    let traffic_light = match a.status {
+/// Whether an action in `status` is not finished (twin of [`sql::is_open`]).
+pub fn is_open(status: ActionStatus) -> bool {
+    OPEN.contains(&status)
+}
+
+/// Not finished and past its due date on `today` (twin of [`sql::overdue`]).
+pub fn is_overdue(status: ActionStatus, due: NaiveDate, today: NaiveDate) -> bool {
+    is_open(status) && due < today
+}
+
+/// Progress in percent, unrounded: accepted over target, kept within 0–100; 0 without a
+/// positive target (twin of [`sql::progress_pct`]).
+pub fn progress_pct(accepted: f64, target: f64) -> f64 {
+    if target > 0.0 {
+        (accepted * 100.0 / target).clamp(0.0, 100.0)
+    } else {
+        0.0
+    }
+}
+
+/// The light of an action (twin of [`sql::traffic_light`]): none when cancelled; done: amber
+/// when completed after its due date, else green; not finished: red when overdue, else grey.
+pub fn traffic_light(
+    status: ActionStatus,
+    due: NaiveDate,
+    completed_on: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<TrafficLight> {
+    match status {
         ActionStatus::Cancelled => None,
-        ActionStatus::Done => match a.completed_on {
-            Some(done) if done > a.due_date => Some(TrafficLight::Amber),
+        ActionStatus::Done => match completed_on {
+            Some(done) if done > due => Some(TrafficLight::Amber),
             _ => Some(TrafficLight::Green),
         },
-        _ if overdue => Some(TrafficLight::Red),
+        _ if is_overdue(status, due, today) => Some(TrafficLight::Red),
         _ => Some(TrafficLight::Grey),
-    };
+    }
+}
+
+/// The figures of `a` given the quantity of its accepted evidence and the day judged.
+pub fn action_figures(a: &action::Model, accepted_quantity: f64, today: NaiveDate) -> ActionFigures {
     ActionFigures {
         weeks: weeks(a.start_date, a.due_date),
         accepted_quantity: round2(accepted_quantity),
-        progress_pct: round2(progress.clamp(0.0, 100.0)),
-        overdue,
-        traffic_light,
+        progress_pct: round2(progress_pct(accepted_quantity, a.target_quantity)),
+        overdue: is_overdue(a.status, a.due_date, today),
+        traffic_light: traffic_light(a.status, a.due_date, a.completed_on, today),
     }
 }
 
-fn severity(light: TrafficLight) -> u8 {
-    match light {
-        TrafficLight::Red => 3,
-        TrafficLight::Amber => 2,
-        TrafficLight::Grey => 1,
-        TrafficLight::Green => 0,
+/// The rules as SQL expressions over any inputs: the columns of `action` in the aggregates,
+/// bound values in the test that checks them against their Rust twins.
+pub mod sql {
+    use super::OPEN;
+    use crate::entities::action;
+    use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, TrafficLight};
+    use chrono::NaiveDate;
+    use sea_orm::sea_query::{Condition, Expr, ExprTrait, SimpleExpr};
+
+    fn codes<const N: usize, T: Copy>(values: [T; N], code: fn(T) -> &'static str) -> [&'static str; N] {
+        values.map(code)
+    }
+
+    /// The action is not finished.
+    pub fn is_open(status: SimpleExpr) -> SimpleExpr {
+        status.is_in(codes(OPEN, ActionStatus::code))
+    }
+
+    /// The action is not finished and its due date is before `today`.
+    pub fn overdue(status: SimpleExpr, due: SimpleExpr, today: NaiveDate) -> SimpleExpr {
+        is_open(status).and(due.lt(today))
+    }
+
+    /// Progress in percent, unrounded (0–100; 0 without a positive target).
+    pub fn progress_pct(accepted: SimpleExpr, target: SimpleExpr) -> SimpleExpr {
+        let ratio = accepted.mul(100.0).div(target.clone());
+        Expr::case(target.lte(0.0), 0.0)
+            .case(ratio.clone().gt(100.0), 100.0)
+            .case(ratio.clone().lt(0.0), 0.0)
+            .finally(ratio)
+            .into()
+    }
+
+    /// The traffic-light code of the action, `NULL` when cancelled.
+    pub fn traffic_light(
+        status: SimpleExpr,
+        due: SimpleExpr,
+        completed_on: SimpleExpr,
+        today: NaiveDate,
+    ) -> SimpleExpr {
+        let done = status.clone().eq(ActionStatus::Done.code());
+        Expr::case(done.clone().and(completed_on.gt(due.clone())), TrafficLight::Amber.code())
+            .case(done, TrafficLight::Green.code())
+            .case(overdue(status.clone(), due, today), TrafficLight::Red.code())
+            .case(is_open(status), TrafficLight::Grey.code())
+            .into()
+    }
+
+    /// The action counts in its plan's figures (not cancelled).
+    pub fn is_live(status: SimpleExpr) -> SimpleExpr {
+        status.ne(ActionStatus::Cancelled.code())
+    }
+
+    /// The action's compliance has been rated.
+    pub fn is_rated(compliance: SimpleExpr) -> SimpleExpr {
+        compliance.ne(ComplianceResult::Pending.code())
+    }
+
+    /// The action was carried out (on time or late).
+    pub fn is_met(compliance: SimpleExpr) -> SimpleExpr {
+        compliance.is_in([ComplianceResult::Met.code(), ComplianceResult::MetLate.code()])
+    }
+
+    /// The action's effectiveness has been judged (`not_assessable` and pending excluded).
+    pub fn is_judged(effectiveness: SimpleExpr) -> SimpleExpr {
+        effectiveness.is_in([EffectivenessResult::Effective.code(), EffectivenessResult::NotEffective.code()])
+    }
+
+    /// The action removed the cause.
+    pub fn is_effective(effectiveness: SimpleExpr) -> SimpleExpr {
+        effectiveness.eq(EffectivenessResult::Effective.code())
+    }
+
+    /// A column of the `action` table.
+    pub fn col(c: action::Column) -> SimpleExpr {
+        Expr::col((action::Entity, c))
+    }
+
+    /// A filter on `action`: not finished and past due on `today`.
+    pub fn overdue_on(today: NaiveDate) -> Condition {
+        Condition::all().add(overdue(col(action::Column::Status), col(action::Column::DueDate), today))
+    }
+
+    /// A filter on `action`: not finished.
+    pub fn open() -> Condition {
+        Condition::all().add(is_open(col(action::Column::Status)))
     }
 }
 
-fn pct(part: usize, whole: usize) -> Option<f64> {
-    (whole > 0).then(|| round2(part as f64 / whole as f64 * 100.0))
+/// Counts and sums over the live (not cancelled, not superseded) actions of one plan: the
+/// plan's figures and the report's traffic-light counts come from it.
+#[derive(Debug, Clone, Default, FromQueryResult)]
+pub struct PlanTotals {
+    /// The plan.
+    pub plan_id: Uuid,
+    /// Actions neither cancelled nor superseded.
+    pub live: Option<i64>,
+    /// Mean unrounded progress of those.
+    pub progress: Option<f64>,
+    /// Of those, rated for compliance.
+    pub rated: Option<i64>,
+    /// Of those, carried out.
+    pub met: Option<i64>,
+    /// Of those, judged for effectiveness.
+    pub judged: Option<i64>,
+    /// Of those, effective.
+    pub effective: Option<i64>,
+    /// Not superseded actions per light.
+    pub red: Option<i64>,
+    /// See `red`.
+    pub amber: Option<i64>,
+    /// See `red`.
+    pub grey: Option<i64>,
+    /// See `red`.
+    pub green: Option<i64>,
 }
 
-/// The plan roll-up over its actions that are neither cancelled nor superseded by a
-/// reformulation (the successor counts instead); all `None` when there are none.
-pub fn plan_figures(actions: &[(&action::Model, ActionFigures)]) -> PlanFigures {
-    let superseded = super::reformulation::superseded_among(&actions.iter().map(|(a, _)| *a).collect::<Vec<_>>());
-    let live: Vec<&(&action::Model, ActionFigures)> =
-        actions.iter().filter(|(a, _)| a.status != ActionStatus::Cancelled && !superseded.contains(&a.id)).collect();
-    if live.is_empty() {
-        return PlanFigures::default();
+fn pct(part: Option<i64>, whole: Option<i64>) -> Option<f64> {
+    let whole = whole.unwrap_or(0);
+    (whole > 0).then(|| round2(part.unwrap_or(0) as f64 / whole as f64 * 100.0))
+}
+
+impl PlanTotals {
+    /// Actions per light, worst first.
+    pub fn by_light(&self) -> [(TrafficLight, u64); 4] {
+        let n = |v: Option<i64>| u64::try_from(v.unwrap_or(0)).unwrap_or(0);
+        [
+            (TrafficLight::Red, n(self.red)),
+            (TrafficLight::Amber, n(self.amber)),
+            (TrafficLight::Grey, n(self.grey)),
+            (TrafficLight::Green, n(self.green)),
+        ]
     }
-    let progress = live.iter().map(|(_, f)| f.progress_pct).sum::<f64>() / live.len() as f64;
-    let rated = live.iter().filter(|(a, _)| a.compliance != ComplianceResult::Pending).count();
-    let met =
-        live.iter().filter(|(a, _)| matches!(a.compliance, ComplianceResult::Met | ComplianceResult::MetLate)).count();
-    let judged = live
-        .iter()
-        .filter(|(a, _)| matches!(a.effectiveness, EffectivenessResult::Effective | EffectivenessResult::NotEffective))
-        .count();
-    let effective = live.iter().filter(|(a, _)| a.effectiveness == EffectivenessResult::Effective).count();
-    let light = live.iter().filter_map(|(_, f)| f.traffic_light).max_by_key(|l| severity(*l));
-    PlanFigures {
-        progress_pct: Some(round2(progress)),
-        compliance_pct: pct(met, rated),
-        effectiveness_pct: pct(effective, judged),
-        traffic_light: light,
+
+    /// The plan roll-up: the mean progress rounded once, the compliance and effectiveness
+    /// shares, and the worst light; all `None` without live actions.
+    pub fn figures(&self) -> PlanFigures {
+        if self.live.unwrap_or(0) <= 0 {
+            return PlanFigures::default();
+        }
+        PlanFigures {
+            progress_pct: self.progress.map(round2),
+            compliance_pct: pct(self.met, self.rated),
+            effectiveness_pct: pct(self.effective, self.judged),
+            traffic_light: self.by_light().into_iter().find(|(_, n)| *n > 0).map(|(light, _)| light),
+        }
     }
 }
 
-/// Accepted evidence quantity per action, for the actions `select` returns (a subquery of ids).
+/// The totals of each of `plans` of `org` as of `today`, in one aggregate grouped by plan (a
+/// plan without actions is absent). Actions superseded by a reformulation are left out: their
+/// successors count for them (`reformulation`).
+pub async fn plan_totals(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    plans: &[Uuid],
+    today: NaiveDate,
+) -> Result<HashMap<Uuid, PlanTotals>, ApiError> {
+    if plans.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let of_plans = action::Column::OrganizationId.eq(org).and(action::Column::PlanId.is_in(plans.to_vec()));
+    let accepted_alias = Alias::new("e");
+    let quantity = Alias::new("q");
+    let actions_of_plans =
+        Query::select().column(action::Column::Id).from(action::Entity).and_where(of_plans.clone()).to_owned();
+    let accepted = Query::select()
+        .column(evidence::Column::ActionId)
+        .expr_as(Func::sum(Expr::col(evidence::Column::ReportedQuantity)), quantity.clone())
+        .from(evidence::Entity)
+        .and_where(evidence::Column::ReviewStatus.eq(ReviewStatus::Accepted))
+        .and_where(evidence::Column::OrganizationId.eq(org))
+        .and_where(evidence::Column::ActionId.in_subquery(actions_of_plans))
+        .group_by_col(evidence::Column::ActionId)
+        .to_owned();
+
+    let col = sql::col;
+    let status = || col(action::Column::Status);
+    let live = || sql::is_live(status());
+    let count_if = |cond: Expr| Func::sum(Expr::case(cond, 1).finally(0));
+    let light = sql::traffic_light(status(), col(action::Column::DueDate), col(action::Column::CompletedOn), today);
+    let accepted_quantity = Func::coalesce([Expr::col((accepted_alias.clone(), quantity)), Expr::val(0.0)]);
+    let progress = sql::progress_pct(accepted_quantity.into(), col(action::Column::TargetQuantity));
+    let mut query = Query::select();
+    query
+        .expr_as(col(action::Column::PlanId), Alias::new("plan_id"))
+        .expr_as(count_if(live()), Alias::new("live"))
+        .expr_as(
+            Func::cast_as(Func::avg(Expr::case(live(), progress)), Alias::new("DOUBLE PRECISION")),
+            Alias::new("progress"),
+        )
+        .expr_as(count_if(live().and(sql::is_rated(col(action::Column::Compliance)))), Alias::new("rated"))
+        .expr_as(count_if(live().and(sql::is_met(col(action::Column::Compliance)))), Alias::new("met"))
+        .expr_as(count_if(live().and(sql::is_judged(col(action::Column::Effectiveness)))), Alias::new("judged"))
+        .expr_as(count_if(live().and(sql::is_effective(col(action::Column::Effectiveness)))), Alias::new("effective"));
+    for l in [TrafficLight::Red, TrafficLight::Amber, TrafficLight::Grey, TrafficLight::Green] {
+        query.expr_as(count_if(light.clone().eq(l.code())), Alias::new(l.code()));
+    }
+    query
+        .from(action::Entity)
+        .join_subquery(
+            JoinType::LeftJoin,
+            accepted,
+            accepted_alias.clone(),
+            Expr::col((accepted_alias, evidence::Column::ActionId)).equals((action::Entity, action::Column::Id)),
+        )
+        .and_where(of_plans)
+        .and_where(super::reformulation::not_superseded(org))
+        .group_by_col((action::Entity, action::Column::PlanId));
+    let stmt = conn.get_database_backend().build(&query);
+    let rows = PlanTotals::find_by_statement(stmt).all(conn).await?;
+    Ok(rows.into_iter().map(|t| (t.plan_id, t)).collect())
+}
+
+/// The figures of each of `plans` of `org` today (plans without actions get all-`None` figures).
+pub async fn plan_figures_for(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    plans: &[Uuid],
+) -> Result<HashMap<Uuid, PlanFigures>, ApiError> {
+    let totals = plan_totals(conn, org, plans, super::calendar::today()).await?;
+    Ok(totals.into_iter().map(|(id, t)| (id, t.figures())).collect())
+}
+
+/// Accepted evidence quantity per action, for the actions `filter` keeps.
 async fn accepted_for(
     conn: &impl ConnectionTrait,
     filter: sea_orm::sea_query::SimpleExpr,
@@ -143,80 +365,9 @@ pub async fn accepted_quantities_until(
     .await
 }
 
-/// The figures of each of `plans` (plans without actions get all-`None` figures).
-pub async fn plan_figures_for(
-    conn: &impl ConnectionTrait,
-    plans: &[Uuid],
-) -> Result<HashMap<Uuid, PlanFigures>, ApiError> {
-    let mut figures = HashMap::new();
-    if plans.is_empty() {
-        return Ok(figures);
-    }
-    let actions = action::Entity::find().filter(action::Column::PlanId.is_in(plans.to_vec())).all(conn).await?;
-    if actions.is_empty() {
-        return Ok(figures);
-    }
-    let ids_of_plans = Query::select()
-        .column(action::Column::Id)
-        .from(action::Entity)
-        .and_where(action::Column::PlanId.is_in(plans.to_vec()))
-        .to_owned();
-    let accepted = accepted_for(conn, evidence::Column::ActionId.in_subquery(ids_of_plans)).await?;
-    let today = super::calendar::today();
-    let mut by_plan: HashMap<Uuid, Vec<(&action::Model, ActionFigures)>> = HashMap::new();
-    for a in &actions {
-        let f = action_figures(a, accepted.get(&a.id).copied().unwrap_or(0.0), today);
-        by_plan.entry(a.plan_id).or_default().push((a, f));
-    }
-    for (plan, list) in by_plan {
-        figures.insert(plan, plan_figures(&list));
-    }
-    Ok(figures)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entities::enums::{ActionFocus, ActionType};
-
-    fn action(status: ActionStatus, due: NaiveDate, completed_on: Option<NaiveDate>) -> action::Model {
-        let now = chrono::Utc::now();
-        action::Model {
-            id: Uuid::now_v7(),
-            plan_id: Uuid::now_v7(),
-            category_id: None,
-            number: 1,
-            action_type: ActionType::Corrective,
-            focus: ActionFocus::Corrective,
-            title: "x".into(),
-            description: None,
-            goal: None,
-            unit: None,
-            target_quantity: 4.0,
-            responsible_id: None,
-            responsible_unit: None,
-            start_date: due - chrono::Duration::days(70),
-            due_date: due,
-            status,
-            completed_on,
-            compliance: ComplianceResult::Pending,
-            effectiveness: EffectivenessResult::Pending,
-            evaluated_by: None,
-            evaluated_on: None,
-            evaluation_criterion: None,
-            evaluation_note: None,
-            reformulated_from_id: None,
-            reformulation_reason: None,
-            resources: None,
-            estimated_cost: None,
-            organization_id: Uuid::nil(),
-            created_at: now,
-            updated_at: now,
-            created_by: None,
-            updated_by: None,
-            version: 1,
-        }
-    }
 
     #[test]
     fn weeks_round_half_away_from_zero() {
@@ -230,13 +381,12 @@ mod tests {
     fn lights_change_at_the_due_date() {
         let today = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap();
         let yesterday = today.pred_opt().unwrap();
-        let light = |a: action::Model| action_figures(&a, 0.0, today).traffic_light;
-        assert_eq!(light(action(ActionStatus::InProgress, today, None)), Some(TrafficLight::Grey));
-        assert_eq!(light(action(ActionStatus::Planned, yesterday, None)), Some(TrafficLight::Red));
-        assert_eq!(light(action(ActionStatus::Done, yesterday, Some(yesterday))), Some(TrafficLight::Green));
-        assert_eq!(light(action(ActionStatus::Done, yesterday, Some(today))), Some(TrafficLight::Amber));
-        assert_eq!(light(action(ActionStatus::Cancelled, yesterday, None)), None);
-        assert_eq!(action_figures(&action(ActionStatus::Done, today, None), 9.0, today).progress_pct, 100.0);
-        assert_eq!(action_figures(&action(ActionStatus::Done, today, None), 1.0, today).progress_pct, 25.0);
+        assert_eq!(traffic_light(ActionStatus::InProgress, today, None, today), Some(TrafficLight::Grey));
+        assert_eq!(traffic_light(ActionStatus::Planned, yesterday, None, today), Some(TrafficLight::Red));
+        assert_eq!(traffic_light(ActionStatus::Done, yesterday, Some(yesterday), today), Some(TrafficLight::Green));
+        assert_eq!(traffic_light(ActionStatus::Done, yesterday, Some(today), today), Some(TrafficLight::Amber));
+        assert_eq!(traffic_light(ActionStatus::Cancelled, yesterday, None, today), None);
+        assert_eq!(round2(progress_pct(9.0, 4.0)), 100.0);
+        assert_eq!(round2(progress_pct(1.0, 4.0)), 25.0);
     }
 }

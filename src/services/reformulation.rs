@@ -9,12 +9,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
-/// The same rule for hand-written aggregates: true for an action row aliased `a` that no action
-/// of organization `?` reformulates (one bound value: the organization id).
-pub const NOT_SUPERSEDED_SQL: &str = r#"a."id" NOT IN (
-  SELECT s."reformulated_from_id" FROM "action" s
-  WHERE s."organization_id" = ? AND s."reformulated_from_id" IS NOT NULL)"#;
-
 /// Ids of the actions of `org` that a reformulation supersedes.
 fn superseded_ids(org: Uuid) -> SelectStatement {
     Query::select()

@@ -6,6 +6,7 @@ use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::identity::{roles, CreateServiceAccountRequest, ServiceAccountResponse, UpdateServiceAccountRequest};
 use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
+use crate::entities::enums::{AuditOperation, AuditResource};
 use crate::entities::service_account;
 use crate::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -63,7 +64,8 @@ pub async fn create(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "service_account", id, "create").after(&ServiceAccountResponse::from(model.clone())),
+        Entry::new(org, AuditResource::ServiceAccount, id, AuditOperation::Create)
+            .after(&ServiceAccountResponse::from(model.clone())),
     )
     .await?;
     Ok((model, secret))
@@ -120,7 +122,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "service_account", id, "update")
+        Entry::new(org, AuditResource::ServiceAccount, id, AuditOperation::Update)
             .before(&ServiceAccountResponse::from(current))
             .after(&ServiceAccountResponse::from(next.clone())),
     )
@@ -143,7 +145,8 @@ pub async fn rotate_secret(
     next.updated_by = actor.id;
     next.version += 1;
     update_versioned(conn, org, id, current.version, service_account::ActiveModel::from(next.clone())).await?;
-    audit::record(conn, actor, Entry::new(org, "service_account", id, "rotate_secret")).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::ServiceAccount, id, AuditOperation::RotateSecret))
+        .await?;
     Ok((next, secret))
 }
 

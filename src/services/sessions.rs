@@ -8,6 +8,7 @@ use crate::auth::jwt::{PrincipalKind, TokenService};
 use crate::auth::password;
 use crate::config::Config;
 use crate::dto::identity::TokenResponse;
+use crate::entities::enums::{ActorKind, AuditOperation, AuditResource};
 use crate::entities::{refresh_token, user};
 use crate::error::{ApiError, ErrorCode};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -42,7 +43,7 @@ fn new_refresh_token() -> String {
 fn user_actor(u: &user::Model, origin: &Origin) -> Actor {
     Actor {
         id: Some(u.id),
-        kind: "user",
+        kind: ActorKind::User,
         roles: u.roles.0.clone(),
         request_id: origin.request_id.clone(),
         client_addr: origin.client_addr.clone(),
@@ -55,7 +56,7 @@ fn user_actor(u: &user::Model, origin: &Origin) -> Actor {
 async fn record_failure(db: &DatabaseConnection, org: Uuid, login: &str, origin: &Origin) -> Result<(), ApiError> {
     let txn = db.begin().await?;
     let actor = Actor::anonymous(origin.request_id.clone(), origin.client_addr.clone());
-    let entry = Entry::new(PLATFORM_ORG, "session", login, "login_failed")
+    let entry = Entry::new(PLATFORM_ORG, AuditResource::Session, login, AuditOperation::LoginFailed)
         .after(&serde_json::json!({ "organization_id": (org != PLATFORM_ORG).then_some(org) }));
     audit::record(&txn, &actor, entry).await?;
     txn.commit().await?;
@@ -131,8 +132,12 @@ pub async fn login(
     attempt.succeeded(db).await?;
     let txn = db.begin().await?;
     let refresh = issue_refresh(&txn, config, &user, Uuid::now_v7()).await?;
-    audit::record(&txn, &user_actor(&user, origin), Entry::new(user.organization_id, "session", &email, "login"))
-        .await?;
+    audit::record(
+        &txn,
+        &user_actor(&user, origin),
+        Entry::new(user.organization_id, AuditResource::Session, &email, AuditOperation::Login),
+    )
+    .await?;
     txn.commit().await?;
     bearer(tokens, user.id, user.organization_id, PrincipalKind::User, Some(refresh))
 }
@@ -172,7 +177,12 @@ pub async fn refresh(
         audit::record(
             &txn,
             &actor,
-            Entry::new(stored.organization_id, "session", stored.user_id, "refresh_token_reuse"),
+            Entry::new(
+                stored.organization_id,
+                AuditResource::Session,
+                stored.user_id,
+                AuditOperation::RefreshTokenReuse,
+            ),
         )
         .await?;
         txn.commit().await?;
@@ -207,7 +217,12 @@ pub async fn logout(db: &DatabaseConnection, token: &str, origin: &Origin) -> Re
             Some(u) => user_actor(u, origin),
             None => Actor::anonymous(origin.request_id.clone(), origin.client_addr.clone()),
         };
-        audit::record(&txn, &actor, Entry::new(stored.organization_id, "session", stored.user_id, "logout")).await?;
+        audit::record(
+            &txn,
+            &actor,
+            Entry::new(stored.organization_id, AuditResource::Session, stored.user_id, AuditOperation::Logout),
+        )
+        .await?;
     }
     txn.commit().await?;
     Ok(())
@@ -235,12 +250,17 @@ pub async fn client_credentials(
     let txn = db.begin().await?;
     let actor = Actor {
         id: Some(account.id),
-        kind: "service_account",
+        kind: ActorKind::ServiceAccount,
         roles: account.roles.0.clone(),
         request_id: origin.request_id.clone(),
         client_addr: origin.client_addr.clone(),
     };
-    audit::record(&txn, &actor, Entry::new(account.organization_id, "session", client_id, "login")).await?;
+    audit::record(
+        &txn,
+        &actor,
+        Entry::new(account.organization_id, AuditResource::Session, client_id, AuditOperation::Login),
+    )
+    .await?;
     txn.commit().await?;
     bearer(tokens, account.id, account.organization_id, PrincipalKind::ServiceAccount, None)
 }

@@ -2,7 +2,8 @@
 //! [`scoped`] or [`find_in_org`], so a row of another organization is simply not found (404).
 use crate::error::{ApiError, ErrorCode, FieldError};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, Select,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect,
+    Select,
 };
 use std::collections::BTreeSet;
 use uuid::Uuid;
@@ -57,20 +58,35 @@ where
     A: ActiveModelTrait<Entity = E> + Send,
     E::Model: IntoActiveModel<A>,
 {
-    let result = E::update_many()
-        .set(model.reset_all())
-        .filter(E::org_column().eq(org))
-        .filter(E::id_column().eq(id))
-        .filter(E::version_column().eq(expected))
-        .exec(conn)
-        .await?;
-    if result.rows_affected == 0 {
+    let result = E::update_many().set(model.reset_all()).filter(at_version::<E>(org, id, expected)).exec(conn).await?;
+    written(result.rows_affected)
+}
+
+/// Row `id` of `org` while it is at version `expected`.
+fn at_version<E: OrgScoped>(org: Uuid, id: Uuid, expected: i32) -> Condition {
+    Condition::all().add(E::org_column().eq(org)).add(E::id_column().eq(id)).add(E::version_column().eq(expected))
+}
+
+/// 412 when a conditional write touched no row: the row changed (or went) after it was read.
+pub fn written(rows_affected: u64) -> Result<(), ApiError> {
+    if rows_affected == 0 {
         return Err(ApiError::new(ErrorCode::PreconditionFailed).detail(
             "The resource changed while this request ran; read it again and retry with its new ETag",
             "El recurso cambió mientras se atendía esta solicitud; léalo de nuevo y reintente con su nuevo ETag",
         ));
     }
     Ok(())
+}
+
+/// Deletes row `id` of `org` if it is still at version `expected`; 412 otherwise.
+pub async fn delete_versioned<E: OrgScoped>(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    id: Uuid,
+    expected: i32,
+) -> Result<(), ApiError> {
+    let result = E::delete_many().filter(at_version::<E>(org, id, expected)).exec(conn).await?;
+    written(result.rows_affected)
 }
 
 /// De-duplicates `ids` (at most 200) and checks each names a row of `E` in `org`; 422 naming

@@ -6,7 +6,7 @@ use crate::auth::{password, Principal};
 use crate::dto::identity::{roles, CreateUserRequest, MeResponse, UpdateUserRequest, UserListQuery, UserResponse};
 use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::Checks;
-use crate::entities::enums::Role;
+use crate::entities::enums::{ActorKind, AuditOperation, AuditResource, Role};
 use crate::entities::{organization, refresh_token, service_account, user};
 use crate::error::{ApiError, ErrorCode};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
@@ -70,8 +70,13 @@ pub async fn create(
             err
         }
     })?;
-    audit::record(conn, actor, Entry::new(org, "user", model.id, "create").after(&UserResponse::from(model.clone())))
-        .await?;
+    audit::record(
+        conn,
+        actor,
+        Entry::new(org, AuditResource::User, model.id, AuditOperation::Create)
+            .after(&UserResponse::from(model.clone())),
+    )
+    .await?;
     Ok(model)
 }
 
@@ -168,7 +173,7 @@ pub async fn update(
     audit::record(
         conn,
         actor,
-        Entry::new(org, "user", id, "update")
+        Entry::new(org, AuditResource::User, id, AuditOperation::Update)
             .before(&UserResponse::from(current))
             .after(&UserResponse::from(next.clone())),
     )
@@ -181,7 +186,7 @@ pub async fn update(
 /// The system actor (the command line, run by whoever holds the server's configuration and
 /// database) may: `mejora user reset-password` is the way back for an operator who lost it.
 pub fn ensure_may_change(actor: &Actor, target: &user::Model) -> Result<(), ApiError> {
-    if target.platform_operator && actor.id != Some(target.id) && actor.kind != "system" {
+    if target.platform_operator && actor.id != Some(target.id) && actor.kind != ActorKind::System {
         return Err(ApiError::new(ErrorCode::OperatorAccountProtected).detail(
             "The platform operator's account is changed only by the operator",
             "La cuenta del operador de la plataforma solo la modifica el operador",
@@ -216,7 +221,7 @@ pub async fn set_password(
     actor: &Actor,
     target: &user::Model,
     new_password: String,
-    operation: &'static str,
+    operation: AuditOperation,
 ) -> Result<(), ApiError> {
     ensure_may_change(actor, target)?;
     password::check_policy(&new_password, &target.email).map_err(|e| ApiError::validation(vec![e]))?;
@@ -231,7 +236,7 @@ pub async fn set_password(
     };
     user::Entity::update(model).exec(conn).await?;
     revoke_refresh_tokens(conn, target.id).await?;
-    audit::record(conn, actor, Entry::new(target.organization_id, "user", target.id, operation)).await?;
+    audit::record(conn, actor, Entry::new(target.organization_id, AuditResource::User, target.id, operation)).await?;
     Ok(())
 }
 
@@ -260,7 +265,10 @@ pub async fn reset_password(
     new_password: String,
 ) -> Result<(), ApiError> {
     let target = find_in_org::<user::Entity>(db, org, id).await?;
-    super::transaction(db, async |txn| set_password(txn, actor, &target, new_password, "reset_password").await).await
+    super::transaction(db, async |txn| {
+        set_password(txn, actor, &target, new_password, AuditOperation::ResetPassword).await
+    })
+    .await
 }
 
 /// The caller changes its own password, proving the current one. Service accounts have none.
@@ -282,7 +290,10 @@ pub async fn change_own_password(
         return Err(ApiError::field("current_password", "mismatch", "the current password is wrong"));
     }
     let actor = Actor::from(principal);
-    super::transaction(db, async |txn| set_password(txn, &actor, &current, new_password, "change_password").await).await
+    super::transaction(db, async |txn| {
+        set_password(txn, &actor, &current, new_password, AuditOperation::ChangePassword).await
+    })
+    .await
 }
 
 /// The authenticated user or service account, with the roles it holds now.

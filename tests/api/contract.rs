@@ -191,6 +191,39 @@ async fn docs_and_spec_are_served_offline() {
     assert_eq!(spec["openapi"].as_str().unwrap().get(..3), Some("3.1"));
 }
 
+// `Accept-Language` is read by actix-web's typed header: the q-values decide, not the order.
+#[tokio::test]
+async fn the_language_with_the_highest_weight_wins() {
+    let app = spawn_app().await;
+    for (header, spanish) in [("en;q=0.5, es", true), ("es;q=0.2, en", false), ("*", false), ("ES", true)] {
+        let res = app.request(Method::GET, "/api/v1/me", None).header("Accept-Language", header).send().await.unwrap();
+        let language = res.headers().get("content-language").map(|v| v.to_str().unwrap().to_string());
+        let body = assert_problem(res, 401, "unauthenticated").await;
+        let title = if spanish { "Se requiere autenticación" } else { "Authentication is required" };
+        assert_eq!((language.as_deref() == Some("es"), body["title"].as_str()), (spanish, Some(title)), "{header}");
+    }
+}
+
+// `/enums` and the spec come from one list: each enumeration listed is a schema of the spec,
+// the audit trail's among them.
+#[tokio::test]
+async fn every_listed_enumeration_is_a_schema_of_the_spec() {
+    let app = spawn_app().await;
+    let enums = json_of(app.request(Method::GET, "/api/v1/enums", None).send().await.unwrap(), 200).await;
+    let spec = json_of(app.request(Method::GET, "/api/v1/openapi.json", None).send().await.unwrap(), 200).await;
+    let listed = enums["enums"].as_object().unwrap();
+    for name in ["AuditResource", "AuditOperation", "ActorKind"] {
+        assert!(listed.contains_key(name), "{name}");
+    }
+    assert!(listed["AuditOperation"].as_array().unwrap().iter().any(|v| v["code"] == "login_failed"));
+    for (name, values) in listed {
+        let schema = &spec["components"]["schemas"][name];
+        let codes: Vec<&Value> = values.as_array().unwrap().iter().map(|v| &v["code"]).collect();
+        let spec_codes: Vec<&Value> = schema["enum"].as_array().unwrap_or_else(|| panic!("{name}")).iter().collect();
+        assert_eq!(codes, spec_codes, "{name}");
+    }
+}
+
 #[tokio::test]
 async fn enums_list_every_enumeration_with_both_labels() {
     let app = spawn_app().await;

@@ -403,3 +403,44 @@ async fn import_records_belong_to_their_organization() {
     assert_eq!(shown["counts"]["created"], 2);
     assert_problem(csv(&app, &viewer, "", &rows(1, "V")).await, 403, "forbidden").await;
 }
+
+// One validation of a finding: the same bad values sent through the API and through an upload
+// give the same field codes (a reference with a NUL used to be `too_long` in uploads and
+// `invalid_character` through the API).
+#[tokio::test]
+async fn the_same_bad_finding_gets_the_same_codes_from_the_api_and_from_an_upload() {
+    let app = spawn_app().await;
+    let auditor = app.token_for(Role::Auditor).await;
+    let finding = json!({"source": "internal_audit", "report_code": "OCI-1", "finding_code": "B-1",
+        "title": "t".repeat(501), "auditor": "Ana\u{0}", "fiscal_year": 1800, "requirements": ["A.5\u{0}.1", "r".repeat(101)],
+        "cause": "c".repeat(20_001)});
+    let codes_of = |problem: &Value| -> Vec<(String, String)> {
+        let mut list: Vec<(String, String)> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
+            .collect();
+        list.sort();
+        list
+    };
+    let problem =
+        assert_problem(app.post("/api/v1/findings", &auditor, &finding).await, 422, "validation_failed").await;
+    let through_api = codes_of(&problem);
+    let expected: Vec<(String, String)> = [
+        ("auditor", "invalid_character"),
+        ("cause", "too_long"),
+        ("fiscal_year", "out_of_range"),
+        ("requirements", "invalid_character"),
+        ("requirements", "too_long"),
+        ("title", "too_long"),
+    ]
+    .iter()
+    .map(|(f, c)| (f.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(through_api, expected);
+    let res = upload(&app, &auditor, "?mode=partial", "application/json", json!([finding]).to_string()).await;
+    let record = json_of(res, 201).await;
+    assert_eq!(record["counts"]["rejected"], 1, "{record}");
+    assert_eq!(codes_of(&record), expected);
+}

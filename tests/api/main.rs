@@ -26,6 +26,7 @@ mod plan_lifecycle;
 mod plan_lists;
 mod plan_matrix;
 mod plans;
+mod progress_rules;
 mod query_schema;
 mod refusal_order;
 mod reports;

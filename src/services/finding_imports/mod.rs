@@ -15,7 +15,7 @@ use super::tenancy::scoped;
 use crate::dto::finding_imports::{ImportListQuery, ImportResponse, ImportSummary};
 use crate::dto::findings::FindingResponse;
 use crate::dto::pagination::{Page, PageParams};
-use crate::entities::enums::{ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
+use crate::entities::enums::{AuditOperation, AuditResource, ConflictPolicy, ImportFormat, ImportMode, ImportStatus};
 use crate::entities::finding_import;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use parse::{ParseError, ParseOptions};
@@ -182,7 +182,7 @@ where
             total.closed_rows.extend(written.closed_rows);
             // Each changed finding gets its own event, appended in bulk with the batch.
             let events = written.updated.into_iter().map(|(before, after)| {
-                Entry::new(org, "finding", after.id, "update")
+                Entry::new(org, AuditResource::Finding, after.id, AuditOperation::Update)
                     .before(&FindingResponse::from(before))
                     .after(&FindingResponse::from(after))
             });
@@ -221,7 +221,8 @@ where
     audit::record(
         conn,
         actor,
-        Entry::new(org, "finding_import", record.id, "create").after(&ImportSummary::from(&record)),
+        Entry::new(org, AuditResource::FindingImport, record.id, AuditOperation::Create)
+            .after(&ImportSummary::from(&record)),
     )
     .await?;
     Ok(record)

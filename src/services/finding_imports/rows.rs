@@ -1,12 +1,10 @@
 //! One row of an upload: its columns (Spanish or English headers, matched ignoring case and
 //! accents), and the checks that turn its text cells into a finding ready to write.
-use crate::dto::findings::{
-    AUDITOR_MAX, CODE_MAX, FISCAL_YEARS, REQUIREMENTS_MAX, REQUIREMENT_MAX, TEXT_MAX, TITLE_MAX,
-};
 use crate::dto::lenient::parse_date;
+use crate::dto::validate::Checks;
 use crate::entities::enums::{fold, Classification, FindingSource, FindingStatus, PresumedIncidence, Severity};
 use crate::error::FieldError;
-use crate::services::findings::{check_incidence, incidences, search_text};
+use crate::services::findings::{check_fields, check_requirements, incidences, search_text, FindingFields};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -268,30 +266,33 @@ struct RowChecks<'e> {
     row: u64,
     errors: &'e mut Vec<FieldError>,
     failed: bool,
+    /// Fields whose cell could not be read: the rule checks say nothing more about them.
+    unread: Vec<&'static str>,
 }
 
 impl RowChecks<'_> {
     fn push(&mut self, field: Field, code: &str, message: impl Into<String>) {
         self.failed = true;
+        self.unread.push(field.name());
         self.errors.push(FieldError::new(field.name(), code, message).at_row(self.row));
     }
 
-    fn text(&mut self, field: Field, value: Option<&str>, max: usize) -> Option<String> {
-        let value = value?;
-        if value.len() > max && value.chars().count() > max {
-            self.push(field, "too_long", format!("must be at most {max} characters"));
-        } else if value.contains('\0') {
-            self.push(field, "invalid_character", "must not contain NUL characters");
-        }
-        Some(value.to_string())
-    }
-
-    fn required(&mut self, field: Field, value: Option<&str>, max: usize) -> String {
-        match self.text(field, value, max) {
-            Some(v) => v,
+    fn required(&mut self, field: Field, value: Option<&str>) -> String {
+        match value {
+            Some(v) => v.to_string(),
             None => {
                 self.push(field, "required", "must not be blank");
                 String::new()
+            }
+        }
+    }
+
+    /// The errors of the rule checks shared with the API, for the fields read.
+    fn add(&mut self, checks: Checks) {
+        for e in checks.into_errors() {
+            if !self.unread.contains(&e.field.as_str()) {
+                self.failed = true;
+                self.errors.push(e.at_row(self.row));
             }
         }
     }
@@ -327,20 +328,18 @@ macro_rules! describe {
 /// Checks a row's cells. Errors are appended to `errors` (located at `row`); the row comes
 /// back only when it has none.
 pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Option<ImportRow> {
-    let mut c = RowChecks { row, errors, failed: false };
+    let mut c = RowChecks { row, errors, failed: false, unread: Vec::new() };
     let source =
         c.label(Field::Source, cells.get(Field::Source), &SOURCES, FindingSource::ALL, describe!(FindingSource));
     if cells.get(Field::Source).is_none() {
         c.push(Field::Source, "required", "must not be blank");
     }
-    let report_code = c.required(Field::ReportCode, cells.get(Field::ReportCode), CODE_MAX);
-    let finding_code = c.required(Field::FindingCode, cells.get(Field::FindingCode), CODE_MAX);
-    let title = c.required(Field::Title, cells.get(Field::Title), TITLE_MAX);
-    let auditor = c.text(Field::Auditor, cells.get(Field::Auditor), AUDITOR_MAX);
-    let condition = c.text(Field::Condition, cells.get(Field::Condition), TEXT_MAX);
-    let criterion = c.text(Field::Criterion, cells.get(Field::Criterion), TEXT_MAX);
-    let cause = c.text(Field::Cause, cells.get(Field::Cause), TEXT_MAX);
-    let effect = c.text(Field::Effect, cells.get(Field::Effect), TEXT_MAX);
+    let report_code = c.required(Field::ReportCode, cells.get(Field::ReportCode));
+    let finding_code = c.required(Field::FindingCode, cells.get(Field::FindingCode));
+    let title = c.required(Field::Title, cells.get(Field::Title));
+    let text = |field: Field| cells.get(field).map(str::to_string);
+    let (auditor, condition) = (text(Field::Auditor), text(Field::Condition));
+    let (criterion, cause, effect) = (text(Field::Criterion), text(Field::Cause), text(Field::Effect));
     let report_date = cells.get(Field::ReportDate).and_then(|text| {
         let date = parse_date(text);
         if date.is_none() {
@@ -352,20 +351,12 @@ pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Opt
         }
         date
     });
-    let fiscal_year = cells.get(Field::FiscalYear).and_then(|text| match text.parse::<i32>() {
-        Ok(year) if (FISCAL_YEARS.0..=FISCAL_YEARS.1).contains(&year) => Some(year),
-        Ok(_) => {
-            c.push(
-                Field::FiscalYear,
-                "out_of_range",
-                format!("must be between {} and {}", FISCAL_YEARS.0, FISCAL_YEARS.1),
-            );
-            None
-        }
-        Err(_) => {
+    let fiscal_year = cells.get(Field::FiscalYear).and_then(|text| {
+        let year = text.parse::<i32>().ok();
+        if year.is_none() {
             c.push(Field::FiscalYear, "invalid_number", format!("\"{}\" is not a year", shown(text)));
-            None
         }
+        year
     });
     let classification = c.label(
         Field::Classification,
@@ -380,28 +371,12 @@ pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Opt
         .label(Field::Status, cells.get(Field::Status), &STATUSES, FindingStatus::ALL, describe!(FindingStatus))
         .unwrap_or(FindingStatus::Open);
     let (incidence_cell, amount_cell) = (cells.get(Field::PresumedIncidence), cells.get(Field::FiscalAmount));
-    let mut requirements: Vec<String> = Vec::new();
     let listed = match cells.requirement_list {
         Some(list) => list,
         None => cells.get(Field::Requirements).map(split_requirements).unwrap_or_default(),
     };
-    for item in listed {
-        let item = item.trim();
-        if item.is_empty() || requirements.iter().any(|r| r == item) {
-            continue;
-        }
-        if item.chars().count() > REQUIREMENT_MAX || item.contains('\0') {
-            c.push(
-                Field::Requirements,
-                "too_long",
-                format!("each reference must have at most {REQUIREMENT_MAX} characters and no NUL"),
-            );
-        }
-        requirements.push(item.to_string());
-    }
-    if requirements.len() > REQUIREMENTS_MAX {
-        c.push(Field::Requirements, "too_many", format!("at most {REQUIREMENTS_MAX} references"));
-    }
+    let mut checks = Checks::new();
+    let requirements = check_requirements(&mut checks, Field::Requirements.name(), listed);
     let mut presumed_incidence = Vec::new();
     for item in incidence_cell.map(split_requirements).unwrap_or_default() {
         match PresumedIncidence::parse_label(&item) {
@@ -421,13 +396,25 @@ pub fn validate(row: u64, cells: Cells<'_>, errors: &mut Vec<FieldError>) -> Opt
         }
         amount
     });
+    check_fields(
+        &mut checks,
+        FindingFields {
+            source,
+            report_code: &report_code,
+            finding_code: &finding_code,
+            title: &title,
+            auditor: auditor.as_deref(),
+            condition: condition.as_deref(),
+            criterion: criterion.as_deref(),
+            cause: cause.as_deref(),
+            effect: effect.as_deref(),
+            fiscal_year,
+            presumed_incidence: &presumed_incidence,
+            fiscal_amount,
+        },
+    );
+    c.add(checks);
     let source = source?;
-    let mut checks = crate::dto::validate::Checks::new();
-    check_incidence(&mut checks, source, &presumed_incidence, fiscal_amount);
-    for e in checks.into_errors() {
-        c.failed = true;
-        c.errors.push(e.at_row(row));
-    }
     if c.failed {
         return None;
     }
@@ -561,14 +548,15 @@ mod tests {
             &mut errors,
         );
         assert!(row.is_none());
+        // Cells that cannot be read come first, then the rules shared with the API.
         let fields: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
         assert_eq!(
             fields,
             vec![
                 ("report_code", "required"),
                 ("report_date", "invalid_date"),
-                ("fiscal_year", "out_of_range"),
-                ("severity", "invalid_value")
+                ("severity", "invalid_value"),
+                ("fiscal_year", "out_of_range")
             ]
         );
         assert!(errors.iter().all(|e| e.row == Some(7)));

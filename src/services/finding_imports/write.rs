@@ -281,30 +281,16 @@ async fn existing_sqlite(
     ctx: &Context,
     rows: &[ImportRow],
 ) -> Result<(HashMap<Uuid, finding::Model>, Vec<u64>), DbErr> {
-    const COLS: [&str; 18] = [
-        "row_no",
-        "source",
-        "report_code",
-        "finding_code",
-        "auditor",
-        "report_date",
-        "fiscal_year",
-        "condition",
-        "criterion",
-        "cause",
-        "effect",
-        "classification",
-        "severity",
-        "title",
-        "search",
-        "requirements",
-        "presumed_incidence",
-        "fiscal_amount",
-    ];
-    let placeholders = format!("({})", vec!["?"; COLS.len()].join(", "));
-    let names = COLS.map(|c| format!("\"{c}\"")).join(", ");
+    // The row number, the natural key, the columns an upload may overwrite, the lists.
+    let cols: Vec<&str> = ["row_no", "source", "report_code", "finding_code"]
+        .into_iter()
+        .chain(OPTIONAL)
+        .chain(["requirements", "presumed_incidence"])
+        .collect();
+    let placeholders = format!("({})", vec!["?"; cols.len()].join(", "));
+    let names = cols.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
     let mut sql = format!("WITH r({names}) AS (VALUES ");
-    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * COLS.len() + 1);
+    let mut values: Vec<Value> = Vec::with_capacity(rows.len() * cols.len() + 1);
     for (i, r) in rows.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
@@ -327,9 +313,9 @@ async fn existing_sqlite(
             r.severity.map(|v| v.code()).into(),
             r.title.clone().into(),
             r.search.clone().into(),
+            r.fiscal_amount.into(),
             requirements.into(),
             serde_json::to_value(&r.presumed_incidence).map_err(|e| DbErr::Custom(e.to_string()))?.into(),
-            r.fiscal_amount.into(),
         ]);
     }
     let (_, differs) = changes("r", "f", "IS NOT", "'[]'");

@@ -9,7 +9,7 @@ use crate::dto::plan_matrix::{
     ActionOnPlanWindow, MatrixPlanMetadata, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
 use crate::dto::plans::CreatePlanRequest;
-use crate::entities::enums::{ActionFocus, ActionType, CategorySource, PolicyScope};
+use crate::entities::enums::{ActionFocus, ActionType, AuditOperation, AuditResource, CategorySource, PolicyScope};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::services::audit::{self, Actor, Entry};
 use crate::services::spreadsheet::{self, Limits};
@@ -322,7 +322,8 @@ pub async fn write(
     };
     // One event names the file behind the plan, besides the events of each created row.
     let file = serde_json::json!({ "format": format.as_str(), "sha256": sha256, "result": &result });
-    audit::record(conn, actor, Entry::new(org, "plan", plan.id, "import").after(&file)).await?;
+    audit::record(conn, actor, Entry::new(org, AuditResource::Plan, plan.id, AuditOperation::Import).after(&file))
+        .await?;
     Ok(result)
 }
 
