@@ -23,10 +23,10 @@ from mejora_client.models import (
     ImportMode,
     ImportResponse,
     LoginRequest,
-    PageFindingResponse,
+    PageFinding,
     Problem,
     Role,
-    UserResponse,
+    User,
 )
 from mejora_client.types import File
 
@@ -51,7 +51,7 @@ user = create_user.sync(
         email=auditor_email, display_name="Auditor Python", password=auditor_password, roles=[Role.AUDITOR]
     ),
 )
-assert isinstance(user, UserResponse), user
+assert isinstance(user, User), user
 auditor = sign_in(auditor_email, auditor_password)
 
 report = f"OCI-PY-{run}"
@@ -78,7 +78,7 @@ assert len(result.errors) == 1 and "Altísima" in result.errors[0].message, resu
 
 # 2. the findings the upload created, found by its id.
 page = list_findings.sync(client=auditor, import_id=result.id, limit=10)
-assert isinstance(page, PageFindingResponse), page
+assert isinstance(page, PageFinding), page
 codes = sorted(f.finding_code for f in page.items)
 print(f"  created findings: {', '.join(codes)}")
 assert codes == ["H-01", "H-02", "H-03"], codes

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 /// An improvement action (acción de mejora).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Action)]
 pub struct ActionResponse {
     /// Id.
     pub id: Uuid,

@@ -13,6 +13,7 @@ pub fn gap(score: Option<f64>, target: Option<f64>) -> Option<f64> {
 
 /// A scored line of a plan.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Category)]
 pub struct CategoryResponse {
     /// Id.
     pub id: Uuid,

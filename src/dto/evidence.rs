@@ -51,6 +51,7 @@ impl From<evidence_file::Model> for FileResponse {
 
 /// Follow-up evidence of an action.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Evidence)]
 pub struct EvidenceResponse {
     /// Id.
     pub id: Uuid,

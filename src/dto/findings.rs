@@ -25,6 +25,7 @@ pub const FISCAL_YEARS: (i32, i32) = (1990, 2100);
 
 /// An audit finding (hallazgo).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Finding)]
 pub struct FindingResponse {
     /// Id.
     pub id: Uuid,

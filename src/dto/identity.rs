@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 /// A public entity (tenant).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Organization)]
 pub struct OrganizationResponse {
     /// Id.
     pub id: Uuid,
@@ -107,6 +108,7 @@ pub struct UpdateOrganizationRequest {
 
 /// A person who signs in.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = User)]
 pub struct UserResponse {
     /// Id.
     pub id: Uuid,
@@ -218,6 +220,7 @@ pub struct ChangePasswordRequest {
 
 /// An institutional system that calls the API with client credentials.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ServiceAccount)]
 pub struct ServiceAccountResponse {
     /// Id.
     pub id: Uuid,
@@ -436,6 +439,7 @@ pub struct AuditListQuery {
 
 /// One audit event, newest first in lists.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct AuditEventResponse {
     /// Id.
     pub id: Uuid,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 /// A strategic objective of the entity's PEI or PETI.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Objective)]
 pub struct ObjectiveResponse {
     /// Id.
     pub id: Uuid,

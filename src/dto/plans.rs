@@ -23,6 +23,7 @@ pub struct PlanFigures {
 
 /// An improvement plan (plan de mejoramiento).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Plan)]
 pub struct PlanResponse {
     /// Id.
     pub id: Uuid,

@@ -73,7 +73,7 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
             (Vec<ImportFindingRow> = "application/json"),
             (FileBytes = "text/csv", example = json!(CSV_EXAMPLE)),
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv")))),
+            (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv, application/json, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))),
         )),
     params(ImportQuery, IdempotencyKey),
     responses(
@@ -105,6 +105,7 @@ pub async fn import_findings(
         sheet: query.sheet.clone(),
         sheet_limits: SheetLimits::findings().with(&state.config.sheet_limits),
         strict: query.strict.unwrap_or(false),
+        file_part: upload.multipart,
     };
     // The whole body is received before any database work, so a slow client holds no
     // connection or transaction.

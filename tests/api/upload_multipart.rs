@@ -148,3 +148,23 @@ async fn the_spec_offers_a_multipart_file_part_on_both_import_operations() {
         assert!(content["text/csv"].is_object(), "{path} keeps its raw body");
     }
 }
+
+/// Contract fuzzing sent a PNG as a `file` part declared `application/json`: a file that does
+/// not parse is a file to fix (422 naming the part, like a broken CSV or XLSX), never a 400 for
+/// a request whose form is well made; nothing is written.
+#[tokio::test]
+async fn a_json_file_part_that_does_not_parse_is_a_422_naming_the_part() {
+    let app = spawn_app().await;
+    let auditor = app.token_for(Role::Auditor).await;
+    let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01".to_vec();
+    let form = Form::new().part("file", part(png, "file.png", Some("application/json")));
+    let problem =
+        assert_problem(send(&app, &auditor, "/api/v1/findings/imports", form).await, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "file", "{problem}");
+    assert_eq!(problem["errors"][0]["code"], "malformed_json", "{problem}");
+    let form = Form::new().part("file", part("[{\"source\": ", "h.json", None));
+    let problem =
+        assert_problem(send(&app, &auditor, "/api/v1/findings/imports", form).await, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["code"], "malformed_json", "{problem}");
+    assert!(finding_codes(&app, &auditor).await.is_empty());
+}

@@ -5,7 +5,7 @@
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "./api.js";
 
-type Finding = components["schemas"]["FindingResponse"];
+type Finding = components["schemas"]["Finding"];
 
 const baseUrl = process.env.MEJORA_URL ?? "http://127.0.0.1:8080";
 const email = process.env.MEJORA_EMAIL ?? "admin@mejora.local";

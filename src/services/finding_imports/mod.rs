@@ -51,6 +51,9 @@ pub struct ImportRequest {
     pub sheet_limits: SheetLimits,
     /// Refuse unknown columns instead of ignoring them with a warning.
     pub strict: bool,
+    /// The file came as the `file` part of a multipart form: a JSON file that does not parse is
+    /// then a file to fix (422, like a broken CSV or XLSX), not a malformed request body (400).
+    pub file_part: bool,
 }
 
 impl ImportRequest {
@@ -95,13 +98,16 @@ fn sniff(file: &mut std::fs::File, format: ImportFormat) -> Result<ImportFormat,
     Ok(if head.starts_with(ZIP_MAGIC) { ImportFormat::Xlsx } else { format })
 }
 
-fn parse_failure(err: ParseError, format: ImportFormat) -> ApiError {
+fn parse_failure(err: ParseError, format: ImportFormat, file_part: bool) -> ApiError {
     match err {
         ParseError::Io(e) => ApiError::internal(anyhow::Error::new(e).context("reading a spooled upload")),
         ParseError::Stopped => ApiError::internal(anyhow::anyhow!("the import writer stopped without an error")),
         ParseError::File(errors) => ApiError::validation(errors),
         ParseError::Api(e) => e,
         ParseError::Syntax(message) => match format {
+            ImportFormat::Json if file_part => {
+                ApiError::validation(vec![FieldError::new("file", "malformed_json", message)])
+            }
             ImportFormat::Json => ApiError::new(ErrorCode::InvalidJson).detail(message.clone(), message),
             ImportFormat::Csv => ApiError::validation(vec![FieldError::new("body", "malformed_csv", message)]),
             ImportFormat::Xlsx => ApiError::validation(vec![FieldError::new("body", "malformed_xlsx", message)]),
@@ -193,7 +199,7 @@ where
     let written = writer.await;
     let parsed = parser.await.map_err(ApiError::internal)?;
     let written = written?;
-    let mut report = parsed.map_err(|e| parse_failure(e, format))?;
+    let mut report = parsed.map_err(|e| parse_failure(e, format, req.file_part))?;
     report.add_closed(&written.closed_rows);
 
     let rejected = req.mode == ImportMode::Atomic && report.rejected > 0;
@@ -282,7 +288,7 @@ pub fn dissect(format: ImportFormat, charset: Option<&'static Encoding>, body: &
         strict: false,
     };
     let reader = Pieces { bytes: body, piece: piece.max(1) };
-    let report = parse::parse(reader, options, batch_tx).map_err(|e| parse_failure(e, format));
+    let report = parse::parse(reader, options, batch_tx).map_err(|e| parse_failure(e, format, false));
     let rows = counter.join().unwrap_or_default();
     Dissected { rows, report }
 }
