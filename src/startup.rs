@@ -74,6 +74,7 @@ pub struct Application {
     port: u16,
     server: Server,
     bootstrap: Option<bootstrap::Created>,
+    metrics: Option<crate::ops::metrics::MetricsServer>,
 }
 
 impl Application {
@@ -97,8 +98,22 @@ impl Application {
     pub fn build_with(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
         let listener = bind(&config)?;
         let port = listener.local_addr()?.port();
+        let metrics = match config.metrics_bind {
+            Some(addr) => {
+                let max = if config.is_sqlite() { 1 } else { config.db_max_connections };
+                match crate::ops::metrics::serve(addr, db.clone(), max) {
+                    Ok(server) => Some(server),
+                    Err(e) if !config.metrics_bind_explicit => {
+                        tracing::warn!("metrics are off: {e:#}; set MEJORA_METRICS_BIND to another address or to off");
+                        None
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            None => None,
+        };
         let server = run(listener, config, db)?;
-        Ok(Self { port, server, bootstrap: None })
+        Ok(Self { port, server, bootstrap: None, metrics })
     }
 
     /// The port actually bound (useful with port 0).
@@ -106,14 +121,24 @@ impl Application {
         self.port
     }
 
+    /// The port of `/metrics`, when `MEJORA_METRICS_BIND` is not `off`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
+    }
+
     /// What the first start created, if it did.
     pub fn bootstrap(&self) -> Option<&bootstrap::Created> {
         self.bootstrap.as_ref()
     }
 
-    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to 30 s).
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to
+    /// `MEJORA_SHUTDOWN_TIMEOUT`, 30 s by default); a request still running then is dropped,
+    /// and with it its open transaction, which rolls back.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            Some(metrics) => futures_util::future::try_join(self.server, metrics.server).await.map(|_| ()),
+            None => self.server.await,
+        }
     }
 }
 
@@ -188,6 +213,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     let config = Arc::new(config);
     let state =
         web::Data::new(AppState { db, config: config.clone(), tokens, principals: PrincipalCache::default(), storage });
+    let limiter = web::Data::new(crate::ops::rate_limit::RateLimiter::new(config.rate_limits.clone()));
     let json_limit = config.json_limit;
     let origins = config.cors_origins.clone();
     let local_dev = config.environment == crate::config::Environment::Development;
@@ -196,6 +222,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .into_utoipa_app()
             .openapi(ApiDoc::openapi())
             .app_data(state.clone())
+            .app_data(limiter.clone())
             .app_data(table.clone())
             .app_data(query_rules.clone())
             .app_data(spec.clone())
@@ -214,12 +241,14 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .service(scope::scope("/api/v1").configure(routes::configure))
             .split_for_parts();
         app.default_service(web::to(http::fallback))
+            .wrap(from_fn(crate::ops::rate_limit::check))
             .wrap(from_fn(crate::auth::check_bearer))
             .wrap(from_fn(http::query_schema::check))
             .wrap(cors(&origins, local_dev))
+            .wrap(from_fn(crate::ops::metrics::record))
             .wrap(from_fn(http::request_context))
     })
-    .shutdown_timeout(30)
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
     .client_request_timeout(config.client_timeout)
     .listen(listener)?;
     if config.workers > 0 {

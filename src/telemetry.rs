@@ -1,18 +1,32 @@
 //! Structured logs with `tracing`: pretty for people, JSON for log shippers. `RUST_LOG`
-//! overrides the default filter.
+//! overrides the default filter. With `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans are also
+//! exported over OTLP (`ops::traces`).
 use crate::config::LogFormat;
+use crate::ops::traces;
 use std::io::IsTerminal;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-/// Installs the global subscriber (once; later calls are ignored).
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber (once; later calls are ignored). Keep the guard until the
+/// process ends: dropping it flushes the last traces.
+pub fn init(format: LogFormat) -> traces::Guard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,actix_server=warn"));
     // Colours only for a terminal: logs redirected to a file or a pipe stay plain text.
     let ansi = std::io::stderr().is_terminal();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(ansi);
+    let logs = match format {
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(true).with_filter(filter).boxed(),
+        LogFormat::Pretty => logs.compact().with_filter(filter).boxed(),
     };
+    let (otel, guard) = match traces::layer() {
+        Ok(pair) => pair,
+        Err(e) => {
+            eprintln!("traces are off: cannot set up the OTLP exporter: {e:#}");
+            (None, traces::Guard::off())
+        }
+    };
+    let _ = tracing_subscriber::registry().with(logs).with(otel).try_init();
+    guard
 }

@@ -193,6 +193,8 @@ where
         return Err(give_up(Some(w), store_failed(e)).await);
     }
     let media_type = media_type.ok_or_else(|| ApiError::internal(anyhow::anyhow!("media type not detected")))?;
+    metrics::counter!("mejora_evidence_bytes_stored_total").increment(size);
+    metrics::counter!("mejora_evidence_files_stored_total").increment(1);
     Ok(Received { size, sha256: hex::encode(hasher.finalize()), media_type })
 }
 
