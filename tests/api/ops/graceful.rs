@@ -102,6 +102,10 @@ impl Drop for Served {
     }
 }
 
+async fn auditor(served: &Served) -> String {
+    super::attach(&served.base, &served.database_url).await.token_for(mejora::entities::enums::Role::Auditor).await
+}
+
 const HEADER: &str =
     "source,report_code,finding_code,title,severity,classification,fiscal_year,report_date,requirements\n";
 
@@ -141,7 +145,7 @@ async fn counts(database_url: &str) -> (u64, u64) {
 #[tokio::test]
 async fn sigterm_lets_an_in_flight_import_finish_then_stops() {
     let mut served = start(&[]).await;
-    let token = served.admin_token().await;
+    let token = auditor(&served).await;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let import = slow_import(&served.base, &token, rx);
     tx.send(format!("{HEADER}{}", rows(0, 200))).await.unwrap();
@@ -150,7 +154,10 @@ async fn sigterm_lets_an_in_flight_import_finish_then_stops() {
     // The request keeps arriving after the signal, and is still served.
     for piece in 1..5 {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        tx.send(rows(piece * 200, (piece + 1) * 200)).await.unwrap();
+        if tx.send(rows(piece * 200, (piece + 1) * 200)).await.is_err() {
+            let answer = import.await.unwrap();
+            panic!("the upload was cut after SIGTERM: {answer:?}; log: {}", std::fs::read_to_string(&served.log).unwrap_or_default());
+        }
     }
     drop(tx);
     let res = import.await.unwrap().expect("the in-flight import is answered");
@@ -166,7 +173,7 @@ async fn sigterm_lets_an_in_flight_import_finish_then_stops() {
 #[tokio::test]
 async fn an_import_still_running_past_the_shutdown_timeout_leaves_nothing_recorded() {
     let mut served = start(&[("MEJORA_SHUTDOWN_TIMEOUT", "1")]).await;
-    let token = served.admin_token().await;
+    let token = auditor(&served).await;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let import = slow_import(&served.base, &token, rx);
     tx.send(format!("{HEADER}{}", rows(0, 200))).await.unwrap();

@@ -12,7 +12,7 @@ fn header(res: &Response, name: &str) -> String {
 #[tokio::test]
 async fn a_service_account_past_its_limit_gets_429_while_another_organization_is_served() {
     let app =
-        spawn_app_with(&[("MEJORA_RATE_LIMIT_PRINCIPAL", "20/60"), ("MEJORA_RATE_LIMIT_ORGANIZATION", "1000/60")])
+        spawn_app_with(&[("MEJORA_RATE_LIMIT_PRINCIPAL", "40/60"), ("MEJORA_RATE_LIMIT_ORGANIZATION", "1000/60")])
             .await;
     let created = json_of(
         app.post("/api/v1/service-accounts", &app.admin_token, &json!({"name": "Integración", "roles": ["auditor"]}))
@@ -35,15 +35,18 @@ async fn a_service_account_past_its_limit_gets_429_while_another_organization_is
 
     let first = app.get("/api/v1/me", &token).await;
     assert_eq!(first.status(), 200);
-    assert_eq!(header(&first, "ratelimit-policy"), "\"principal\";q=20;w=60, \"organization\";q=1000;w=60");
-    assert!(header(&first, "ratelimit").starts_with("\"principal\";r=19;t="), "{}", header(&first, "ratelimit"));
+    assert_eq!(header(&first, "ratelimit-policy"), "\"principal\";q=40;w=60, \"organization\";q=1000;w=60");
+    assert!(header(&first, "ratelimit").starts_with("\"principal\";r=39;t="), "{}", header(&first, "ratelimit"));
 
     let mut refused = None;
     let mut other_slowest = Duration::ZERO;
+    // The integration calls twice as often as the other organization's user, past its quota.
     for _ in 0..30 {
-        let res = app.get("/api/v1/findings", &token).await;
-        if res.status() == 429 && refused.is_none() {
-            refused = Some(res);
+        for _ in 0..2 {
+            let res = app.get("/api/v1/findings", &token).await;
+            if res.status() == 429 && refused.is_none() {
+                refused = Some(res);
+            }
         }
         let started = Instant::now();
         let served = app.get("/api/v1/findings", &other.token).await;
