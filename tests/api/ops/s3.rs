@@ -163,8 +163,9 @@ async fn evidence_lives_on_a_real_s3_server_and_survives_an_outage() {
     s3.stop();
     let started = Instant::now();
     let res = upload(&app, &token, &evidence, "caido.pdf", pdf(200_000, 3)).await;
-    assert!(res.headers().contains_key("retry-after"));
-    assert_problem(res, 503, "service_unavailable").await;
+    let retry_after = res.headers().contains_key("retry-after");
+    let body = assert_problem(res, 503, "service_unavailable").await;
+    assert!(retry_after, "{body}");
     assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
     assert_eq!(evidence_file::Entity::find().count(&app.db).await.unwrap(), rows_before, "nothing half-recorded");
     let ready = app.request(reqwest::Method::GET, "/health/ready", None).send().await.unwrap();
