@@ -150,11 +150,9 @@ pub fn complete(mut api: Document) -> Document {
                 add(op, "429", "Too many failed attempts; see Retry-After");
             }
             add(op, "500", "Internal error (details are logged, never sent)");
-            if !path.starts_with("/health/") {
-                crate::ops::rate_limit::document(op);
-            }
         }
     }
+    crate::ops::rate_limit::document(&mut api);
     share_page_items(&mut api);
     add_links(&mut api);
     api

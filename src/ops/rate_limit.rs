@@ -281,47 +281,65 @@ pub async fn check<B: MessageBody + 'static>(
     Ok(res)
 }
 
-/// Documents the rate limit on an operation: the 429 problem (with `Retry-After`) and the
-/// headers every response carries.
-pub fn document(op: &mut utoipa::openapi::path::Operation) {
+/// Documents the rate limits: the headers as shared components, referenced by every success
+/// response and by the 429 problem every `/api/` operation may answer (with `Retry-After`).
+pub fn document(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::response::ResponseBuilder;
-    use utoipa::openapi::{ContentBuilder, Ref, RefOr};
-    let string = || utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::String);
-    let policy = HeaderBuilder::new()
-        .schema(Some(string()))
-        .description(Some("Quotas that apply to the caller (IETF draft RateLimit headers), e.g. `\"principal\";q=1200;w=60, \"organization\";q=6000;w=60`"))
-        .build();
-    let state = HeaderBuilder::new()
-        .schema(Some(string()))
-        .description(Some("Units left (r) and seconds until full (t) of each quota, e.g. `\"principal\";r=1187;t=1`"))
-        .build();
-    let retry = HeaderBuilder::new()
-        .schema(Some(
-            utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::Type::Integer).minimum(Some(1)),
-        ))
-        .description(Some("Seconds to wait before retrying"))
-        .build();
-    for (status, response) in op.responses.responses.iter_mut() {
-        if let RefOr::T(response) = response {
-            if status == "429" {
-                response.headers.entry("Retry-After".into()).or_insert_with(|| RefOr::T(retry.clone()));
+    use utoipa::openapi::{ContentBuilder, ObjectBuilder, Ref, RefOr, Type};
+    let string = || Some(ObjectBuilder::new().schema_type(Type::String));
+    let headers = [
+        (
+            "RateLimit-Policy",
+            HeaderBuilder::new().schema(string()).description(Some(
+                "Quotas that apply to the caller (IETF draft RateLimit headers), e.g. \
+                 `\"principal\";q=1200;w=60, \"organization\";q=6000;w=60` (q units per w seconds)",
+            )),
+        ),
+        (
+            "RateLimit",
+            HeaderBuilder::new().schema(string()).description(Some(
+                "Units left (r) and seconds until full (t) of each quota, e.g. `\"principal\";r=1187;t=1`",
+            )),
+        ),
+        (
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1))))
+                .description(Some("Seconds to wait before retrying")),
+        ),
+    ];
+    let components = api.components.get_or_insert_with(Default::default);
+    for (name, header) in headers {
+        components.headers.insert(name.into(), RefOr::T(header.build()));
+    }
+    let reference = |name: &str| RefOr::Ref(Ref::new(format!("#/components/headers/{name}")));
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        let ops = [item.get.as_mut(), item.post.as_mut(), item.put.as_mut(), item.patch.as_mut(), item.delete.as_mut()];
+        for op in ops.into_iter().flatten() {
+            let limited = ResponseBuilder::new()
+                .description("Rate limit of the caller, its organization or its address used up; see Retry-After")
+                .content(
+                    crate::openapi::PROBLEM_JSON,
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                )
+                .build();
+            op.responses.responses.entry("429".into()).or_insert_with(|| limited.into());
+            for (status, response) in op.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else { continue };
+                if status == "429" {
+                    response.headers.entry("Retry-After".into()).or_insert_with(|| reference("Retry-After"));
+                }
+                if status.starts_with('2') || status == "429" {
+                    response.headers.entry("RateLimit-Policy".into()).or_insert_with(|| reference("RateLimit-Policy"));
+                    response.headers.entry("RateLimit".into()).or_insert_with(|| reference("RateLimit"));
+                }
             }
-            response.headers.entry("RateLimit-Policy".into()).or_insert_with(|| RefOr::T(policy.clone()));
-            response.headers.entry("RateLimit".into()).or_insert_with(|| RefOr::T(state.clone()));
         }
     }
-    let limited = ResponseBuilder::new()
-        .description("Rate limit of the caller, its organization or its address used up; see Retry-After")
-        .header("Retry-After", retry)
-        .header("RateLimit-Policy", policy)
-        .header("RateLimit", state)
-        .content(
-            crate::openapi::PROBLEM_JSON,
-            ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-        )
-        .build();
-    op.responses.responses.entry("429".into()).or_insert_with(|| limited.into());
 }
 
 #[cfg(test)]

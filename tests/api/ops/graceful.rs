@@ -156,7 +156,10 @@ async fn sigterm_lets_an_in_flight_import_finish_then_stops() {
         tokio::time::sleep(Duration::from_millis(200)).await;
         if tx.send(rows(piece * 200, (piece + 1) * 200)).await.is_err() {
             let answer = import.await.unwrap();
-            panic!("the upload was cut after SIGTERM: {answer:?}; log: {}", std::fs::read_to_string(&served.log).unwrap_or_default());
+            panic!(
+                "the upload was cut after SIGTERM: {answer:?}; log: {}",
+                std::fs::read_to_string(&served.log).unwrap_or_default()
+            );
         }
     }
     drop(tx);
