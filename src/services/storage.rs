@@ -17,7 +17,14 @@ pub struct Storage {
 
 /// The store's URL and S3 settings for the start-up log, without credentials.
 pub fn describe(url: &str) -> String {
-    let url = crate::startup::redact(url);
+    // Credentials never belong in the URL; should someone put them there, they are not logged.
+    let url = match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    };
     if !(url.starts_with("s3://") || url.starts_with("s3a://")) {
         return url;
     }
