@@ -239,13 +239,16 @@ def main():
     psql(a.pg, f"CREATE DATABASE {dbname}")
     db = with_db(a.pg, dbname)
     work = tempfile.mkdtemp(prefix="mejora-bench-")
-    port, ceiling_port = 18181, 18182
+    port, ceiling_port, metrics_port = 18181, 18182, 18183
     base = f"http://127.0.0.1:{port}"
     api = f"{base}/api/v1"
     env = {"DATABASE_URL": db, "MEJORA_BIND": f"127.0.0.1:{port}", "MEJORA_BOOTSTRAP_EMAIL": EMAIL,
            "MEJORA_BOOTSTRAP_PASSWORD": PASSWORD, "MEJORA_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
            "MEJORA_ACCESS_TOKEN_TTL": "86400", "MEJORA_IMPORT_LIMIT": "4G", "MEJORA_DB_MAX_CONNECTIONS": "10",
-           "MEJORA_LOGIN_MAX_FAILURES": "1000", "RUST_LOG": "warn", "MEJORA_STORAGE_URL": f"file://{work}/files"}
+           "MEJORA_LOGIN_MAX_FAILURES": "1000", "RUST_LOG": "warn", "MEJORA_STORAGE_URL": f"file://{work}/files",
+           # One token drives thousands of requests a second: the fair-use limits would measure
+           # themselves. The figures are scraped from /metrics at the end.
+           "MEJORA_RATE_LIMITS": "off", "MEJORA_METRICS_BIND": f"127.0.0.1:{metrics_port}"}
     results = []
     service = ceiling = None
     try:
@@ -386,6 +389,14 @@ end
                                     f"{ours['p99_ms']:.1f} ms", "—", "—", str(ours["errors"]), ""))
                 else:
                     log(f"plan report unavailable ({s})")
+        # What an operator's Prometheus would see after the run (histogram buckets left out).
+        import urllib.request
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
+            scraped = r.read().decode()
+        excerpt = [l for l in scraped.splitlines() if l.startswith("mejora_") and "_bucket{" not in l]
+        with open(out_path + ".metrics.txt", "w") as f:
+            f.write("\n".join(excerpt) + "\n")
+        log(f"/metrics after the run: {len(excerpt)} samples, written {out_path}.metrics.txt")
     finally:
         stop(ceiling)
         stop(service)

@@ -30,7 +30,7 @@ password="contract fuzzing password 2026"
   DATABASE_URL="${FUZZ_DATABASE_URL:-sqlite://$work/fuzz.db?mode=rwc}" \
   MEJORA_BIND="127.0.0.1:$PORT" MEJORA_BOOTSTRAP_PASSWORD="$password" MEJORA_BOOTSTRAP_EMAIL="admin@fuzz.gov.co" \
   MEJORA_JWT_SECRET="fuzzing-secret-fuzzing-secret-fuzzing-secret" MEJORA_ACCESS_TOKEN_TTL=3600 \
-  MEJORA_LOGIN_MAX_FAILURES=1000000 MEJORA_STORAGE_URL="file://$work/files" RUST_LOG=warn \
+  MEJORA_LOGIN_MAX_FAILURES=1000000 MEJORA_RATE_LIMITS=off MEJORA_METRICS_BIND=off MEJORA_STORAGE_URL="file://$work/files" RUST_LOG=warn \
   exec "$CARGO_TARGET_DIR/debug/mejora" serve
 ) > "$work/service.log" 2>&1 &
 pid=$!

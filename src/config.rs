@@ -1,4 +1,6 @@
 //! Configuration from environment variables. A bad value fails at start with the variable's name.
+pub mod rate_limits;
+
 use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -85,6 +87,15 @@ pub struct Config {
     pub jwt_secret_generated: bool,
     /// `MEJORA_SHEET_*`: overrides of the spreadsheet reading limits.
     pub sheet_limits: SheetLimits,
+    /// `MEJORA_METRICS_BIND` (default `127.0.0.1:9464`; `off` disables `/metrics`).
+    pub metrics_bind: Option<SocketAddr>,
+    /// Whether `MEJORA_METRICS_BIND` was set: the default address may be taken by another
+    /// process (then the service starts without metrics and warns); a chosen one must bind.
+    pub metrics_bind_explicit: bool,
+    /// `MEJORA_RATE_LIMIT*`: per-principal, per-organization and per-address limits.
+    pub rate_limits: rate_limits::Limits,
+    /// `MEJORA_SHUTDOWN_TIMEOUT` (seconds): how long SIGTERM waits for in-flight requests.
+    pub shutdown_timeout: Duration,
 }
 
 /// Operator overrides of the spreadsheet reader's limits; an unset one keeps the default of
@@ -183,7 +194,16 @@ impl Config {
         if max_connections == 0 {
             return Err(err("MEJORA_DB_MAX_CONNECTIONS", "at least 1"));
         }
+        let metrics_bind = match var("MEJORA_METRICS_BIND").as_deref().map(str::trim) {
+            Some("off") => None,
+            _ => Some(parse(&var, "MEJORA_METRICS_BIND", "127.0.0.1:9464")?),
+        };
+        let rate_limits = rate_limits::Limits::from_lookup(&var)?;
         Ok(Config {
+            metrics_bind,
+            metrics_bind_explicit: var("MEJORA_METRICS_BIND").is_some(),
+            rate_limits,
+            shutdown_timeout: Duration::from_secs(parse(&var, "MEJORA_SHUTDOWN_TIMEOUT", "30")?),
             database_url,
             bind,
             environment,

@@ -8,6 +8,9 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// Problem responses use this media type (RFC 9457).
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 /// Base of the `type` URI of every problem.
 pub const PROBLEM_BASE: &str = "https://mejora.gov.co/problems/";
 
@@ -306,7 +309,7 @@ impl ResponseError for ApiError {
         }
         let en = self.problem(false);
         let mut builder = HttpResponse::build(self.status_code());
-        builder.content_type("application/problem+json");
+        builder.content_type(PROBLEM_JSON);
         if let Some(version) = self.current_version {
             builder.insert_header((header::ETAG, format!("\"v{version}\"")));
         }

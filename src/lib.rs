@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod messages;
 pub mod openapi;
+pub mod ops;
 pub mod routes;
 pub mod services;
 pub mod startup;

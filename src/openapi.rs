@@ -16,8 +16,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, RefOr};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-/// Problem responses use this media type (RFC 9457).
-pub const PROBLEM_JSON: &str = "application/problem+json";
+pub use crate::error::PROBLEM_JSON;
 
 struct BearerAuth;
 
@@ -159,6 +158,7 @@ pub fn complete(mut api: Document) -> Document {
             add(op, "500", "Internal error (details are logged, never sent)");
         }
     }
+    crate::ops::rate_limit::document(&mut api);
     share_page_items(&mut api);
     add_links(&mut api);
     api

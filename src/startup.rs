@@ -59,6 +59,7 @@ pub struct Application {
     port: u16,
     server: Server,
     bootstrap: Option<bootstrap::Created>,
+    metrics: Option<crate::ops::metrics::MetricsServer>,
 }
 
 impl Application {
@@ -82,8 +83,22 @@ impl Application {
     pub fn build_with(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
         let listener = bind(&config)?;
         let port = listener.local_addr()?.port();
+        let metrics = match config.metrics_bind {
+            Some(addr) => {
+                let max = if config.is_sqlite() { 1 } else { config.db_max_connections };
+                match crate::ops::metrics::serve(addr, db.clone(), max) {
+                    Ok(server) => Some(server),
+                    Err(e) if !config.metrics_bind_explicit => {
+                        tracing::warn!("metrics are off: {e:#}; set MEJORA_METRICS_BIND to another address or to off");
+                        None
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            None => None,
+        };
         let server = run(listener, config, db)?;
-        Ok(Self { port, server, bootstrap: None })
+        Ok(Self { port, server, bootstrap: None, metrics })
     }
 
     /// The port actually bound (useful with port 0).
@@ -91,14 +106,24 @@ impl Application {
         self.port
     }
 
+    /// The port of `/metrics`, when `MEJORA_METRICS_BIND` is not `off`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
+    }
+
     /// What the first start created, if it did.
     pub fn bootstrap(&self) -> Option<&bootstrap::Created> {
         self.bootstrap.as_ref()
     }
 
-    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to 30 s).
+    /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to
+    /// `MEJORA_SHUTDOWN_TIMEOUT`, 30 s by default); a request still running then is dropped,
+    /// and with it its open transaction, which rolls back.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.metrics {
+            Some(metrics) => futures_util::future::try_join(self.server, metrics.server).await.map(|_| ()),
+            None => self.server.await,
+        }
     }
 }
 
@@ -175,6 +200,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     let authenticator =
         web::Data::new(Authenticator { db: db.clone(), tokens: tokens.clone(), principals: principals.clone() });
     let state = web::Data::new(AppState { db, config: config.clone(), tokens, principals, storage });
+    let limiter = web::Data::new(crate::ops::rate_limit::RateLimiter::new(config.rate_limits.clone()));
     let json_limit = config.json_limit;
     let origins = config.cors_origins.clone();
     let local_dev = config.environment == crate::config::Environment::Development;
@@ -185,6 +211,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .into_utoipa_app()
             .app_data(state.clone())
             .app_data(authenticator.clone())
+            .app_data(limiter.clone())
             .app_data(table.clone())
             .app_data(query_rules.clone())
             .app_data(spec.clone())
@@ -201,16 +228,41 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
             .configure(routes::configure)
             .into_app();
         app.default_service(web::to(http::fallback))
+            .wrap(from_fn(crate::ops::rate_limit::check))
             .wrap(from_fn(crate::auth::check_bearer))
             .wrap(from_fn(http::query_schema::check))
             .wrap(cors(&origins, local_dev))
+            .wrap(from_fn(crate::ops::metrics::record))
             .wrap(from_fn(http::request_context))
     })
-    .shutdown_timeout(30)
+    .shutdown_timeout(config.shutdown_timeout.as_secs())
     .client_request_timeout(config.client_timeout)
     .listen(listener)?;
     if config.workers > 0 {
         server = server.workers(config.workers);
     }
     Ok(server.run())
+}
+
+/// Logs one line per configured dependency, without secrets (passwords, keys, tokens).
+pub fn log_dependencies(config: &Config) {
+    use crate::telemetry::traces;
+    tracing::info!(dependency = "database", "database: {}", redact(&config.database_url));
+    tracing::info!(
+        dependency = "object_store",
+        "object store: {}",
+        crate::services::storage::describe(&config.storage_url)
+    );
+    match config.metrics_bind {
+        Some(addr) => tracing::info!(dependency = "metrics", "metrics: Prometheus text at http://{addr}/metrics"),
+        None => tracing::info!(dependency = "metrics", "metrics: off (MEJORA_METRICS_BIND=off)"),
+    }
+    tracing::info!(dependency = "rate_limits", "rate limits: {}", config.rate_limits.describe());
+    match traces::endpoint() {
+        Some(endpoint) if traces::enabled() => {
+            tracing::info!(dependency = "traces", "traces: OTLP http/protobuf to {}", redact(&endpoint))
+        }
+        Some(_) => tracing::warn!(dependency = "traces", "traces: off (the OTLP exporter could not be set up)"),
+        None => tracing::info!(dependency = "traces", "traces: off (OTEL_EXPORTER_OTLP_ENDPOINT is not set)"),
+    }
 }

@@ -22,9 +22,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cli", &["config", "dto", "entities", "error", "openapi", "services", "startup", "telemetry", ACTIX, DATABASE]),
     (
         "startup",
-        &["auth", "config", "error", "http", "openapi", "routes", "services", "state", "telemetry", ACTIX, DATABASE],
+        &[
+            "auth",
+            "config",
+            "error",
+            "http",
+            "openapi",
+            "ops",
+            "routes",
+            "services",
+            "state",
+            "telemetry",
+            ACTIX,
+            DATABASE,
+        ],
     ),
-    ("openapi", &["dto", "error", "routes", ACTIX]),
+    ("openapi", &["dto", "error", "ops", "routes", ACTIX]),
     // HTTP: extract, authorize, call a service, answer. Never the tables.
     ("routes", &["auth", "config", "dto", "error", "http", "messages", "services", "state", "telemetry", ACTIX]),
     ("state", &["auth", "config", "services", DATABASE]),
@@ -38,7 +51,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &["messages", ACTIX, DATABASE]),
     ("config", &[]),
     ("messages", &[]),
-    ("telemetry", &["config"]),
+    ("telemetry", &["config", ACTIX]),
+    // Operations: metrics and rate-limit middleware, used by the entry only.
+    ("ops", &["auth", "config", "error", "telemetry", ACTIX, DATABASE]),
 ];
 
 /// Where a module is named.

@@ -185,6 +185,15 @@ pub async fn check_bearer(
     next.call(req).await
 }
 
+/// The caller [`check_bearer`] authenticated, as `(principal id, organization id)`; `None` for
+/// a request without a valid token. For middleware that runs inside the bearer check.
+pub fn checked_caller(req: &ServiceRequest) -> Option<(Uuid, Uuid)> {
+    match req.extensions().get::<Checked>() {
+        Some(Checked(Ok(p))) => Some((p.id, p.organization_id)),
+        _ => None,
+    }
+}
+
 async fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
     let state = req
         .app_data::<web::Data<Authenticator>>()

@@ -52,7 +52,18 @@ pub async fn request_context(
     let path = req.path().to_string();
     let method = req.method().clone();
     req.extensions_mut().insert(RequestContext { request_id: request_id.clone(), client_addr });
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        http.route = %route,
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        http.response.status_code = tracing::field::Empty,
+    );
+    crate::telemetry::traces::continue_trace(&span, req.headers());
     let started = std::time::Instant::now();
     // Errors that escape the app (rare: middleware failures) and panics are answered by the
     // server from the error itself; their body is still a problem document.
@@ -79,6 +90,7 @@ pub async fn request_context(
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let status = res.status().as_u16();
+    span.record("http.response.status_code", status);
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     span.in_scope(|| {
         if status >= 500 {

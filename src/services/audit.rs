@@ -221,6 +221,7 @@ pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Ve
     .exec(conn)
     .await?;
     // 16 columns an event: 1000 events stay under SQLite's 32,766 parameters.
+    metrics::counter!("mejora_audit_events_written_total").increment(events.len() as u64);
     let mut events = events.into_iter().peekable();
     while events.peek().is_some() {
         let chunk: Vec<_> = events.by_ref().take(1000).collect();

@@ -190,9 +190,14 @@ where
         }
     };
     if let Err(e) = w.shutdown().await {
-        return Err(give_up(Some(w), store_failed(e)).await);
+        // A writer whose final flush failed cannot be aborted (object_store panics "Already
+        // shut down"); a single put left nothing, a multipart upload's parts are the store's
+        // to expire (an S3 lifecycle rule for incomplete multipart uploads).
+        return Err(store_failed(e));
     }
     let media_type = media_type.ok_or_else(|| ApiError::internal(anyhow::anyhow!("media type not detected")))?;
+    metrics::counter!("mejora_evidence_bytes_stored_total").increment(size);
+    metrics::counter!("mejora_evidence_files_stored_total").increment(1);
     Ok(Received { size, sha256: hex::encode(hasher.finalize()), media_type })
 }
 

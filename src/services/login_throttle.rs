@@ -76,6 +76,7 @@ async fn release(db: &DatabaseConnection, key: &str) -> Result<(), ApiError> {
 }
 
 fn throttled(window_start: i64, window_ms: i64) -> ApiError {
+    metrics::counter!("mejora_login_throttled_total").increment(1);
     let wait_ms = (window_start + window_ms - now_ms()).max(1000);
     let seconds = u64::try_from((wait_ms + 999) / 1000).unwrap_or(60);
     ApiError::new(ErrorCode::RateLimited)

@@ -9,6 +9,7 @@ pub mod action_evaluation;
 pub mod action_queries;
 pub mod actions;
 pub mod audit;
+pub mod backup;
 pub mod bootstrap;
 pub mod calendar;
 pub mod categories;

@@ -54,6 +54,7 @@ fn user_actor(u: &user::Model, origin: &Origin) -> Actor {
 /// wrong passwords must not queue the victim organization's writes behind its chain lock.
 /// The organization is kept in the event (`after.organization_id`).
 async fn record_failure(db: &DatabaseConnection, org: Uuid, login: &str, origin: &Origin) -> Result<(), ApiError> {
+    metrics::counter!("mejora_login_failures_total").increment(1);
     let txn = db.begin().await?;
     let actor = Actor::anonymous(origin.request_id.clone(), origin.client_addr.clone());
     let entry = Entry::new(PLATFORM_ORG, AuditResource::Session, login, AuditOperation::LoginFailed)

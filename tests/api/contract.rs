@@ -10,11 +10,14 @@ async fn health_probes_answer_and_ready_checks_the_database() {
     let live = app.request(Method::GET, "/health/live", None).send().await.unwrap();
     assert_eq!(json_of(live, 200).await, json!({"status": "ok"}));
     let ready = app.request(Method::GET, "/health/ready", None).send().await.unwrap();
-    assert_eq!(json_of(ready, 200).await, json!({"status": "ok"}));
+    let body = json_of(ready, 200).await;
+    assert_eq!(body["status"], "ok", "{body}");
+    assert_eq!(body["database"]["status"], "ok", "{body}");
+    assert_eq!(body["object_store"]["status"], "ok", "{body}");
 }
 
 #[tokio::test]
-async fn readiness_answers_503_problem_when_the_database_is_gone() {
+async fn readiness_answers_503_problem_naming_the_database_when_it_is_gone() {
     let app = spawn_app().await;
     // A second application whose pool points at a database that does not answer.
     let dead = "postgres://postgres@127.0.0.1:1/none".to_string();
@@ -32,7 +35,11 @@ async fn readiness_answers_503_problem_when_the_database_is_gone() {
     tokio::spawn(server.run_until_stopped());
     let res = app.client.get(format!("http://127.0.0.1:{port}/health/ready")).send().await.unwrap();
     assert!(res.headers().contains_key("retry-after"));
-    assert_problem(res, 503, "service_unavailable").await;
+    // The problem names the dependency that is down (the object store answers).
+    let body = assert_problem(res, 503, "service_unavailable").await;
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(body["errors"][0]["field"], "database", "{body}");
+    assert_eq!(body["errors"][0]["code"], "unavailable", "{body}");
 }
 
 #[tokio::test]

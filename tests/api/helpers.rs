@@ -46,11 +46,11 @@ fn password_hash() -> &'static str {
 }
 
 /// PostgreSQL server for tests, when configured.
-fn pg_url() -> Option<String> {
+pub fn pg_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
-fn with_database(server_url: &str, name: &str) -> String {
+pub fn with_database(server_url: &str, name: &str) -> String {
     let (base, query) = match server_url.split_once('?') {
         Some((b, q)) => (b, format!("?{q}")),
         None => (server_url, String::new()),
@@ -159,7 +159,7 @@ fn remove_stale_files(dir: &std::path::Path) {
     });
 }
 
-async fn fresh_database_url() -> (String, &'static str) {
+pub async fn fresh_database_url() -> (String, &'static str) {
     match pg_url() {
         Some(server) => {
             let template = pg_template(&server).await;
@@ -200,6 +200,7 @@ pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
         ("MEJORA_WORKERS", "1"),
         ("MEJORA_DB_MAX_CONNECTIONS", "4"),
         ("MEJORA_CORS_ORIGINS", "https://app.example.gov.co"),
+        ("MEJORA_METRICS_BIND", "off"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -216,7 +217,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
-        mejora::telemetry::init(mejora::config::LogFormat::Pretty);
+        drop(mejora::telemetry::init(mejora::config::LogFormat::Pretty));
     }
     let (url, backend) = fresh_database_url().await;
     let config = test_config(&url, extra);

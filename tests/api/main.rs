@@ -21,6 +21,7 @@ mod import_audit;
 mod matrix;
 mod objectives;
 mod openapi_refs;
+mod ops;
 mod plan_documents;
 mod plan_lifecycle;
 mod plan_lists;

@@ -123,6 +123,31 @@ pub async fn run<C>(
     actor: &Actor,
     org: Uuid,
     req: &ImportRequest,
+    body: Spooled,
+) -> Result<finding_import::Model, ApiError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let started = Instant::now();
+    let result = run_inner(conn, actor, org, req, body).await;
+    // Operations figures: rows by format and outcome, and how long the upload took.
+    let (format, outcome, rows) = match &result {
+        Ok(r) if r.dry_run => (r.format.code(), "dry_run", r.received),
+        Ok(r) if r.status == ImportStatus::Rejected => (r.format.code(), "rejected", r.received),
+        Ok(r) => (r.format.code(), "completed", r.received),
+        Err(_) => (req.format.code(), "failed", 0),
+    };
+    let labels = [("format", format), ("outcome", outcome)];
+    metrics::counter!("mejora_import_rows_total", &labels).increment(u64::try_from(rows).unwrap_or(0));
+    metrics::histogram!("mejora_import_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    result
+}
+
+async fn run_inner<C>(
+    conn: &C,
+    actor: &Actor,
+    org: Uuid,
+    req: &ImportRequest,
     mut body: Spooled,
 ) -> Result<finding_import::Model, ApiError>
 where
