@@ -11,6 +11,7 @@ pub mod objectives;
 pub mod plan_lifecycle;
 pub mod plan_matrix;
 pub mod plans;
+pub mod reporting_periods;
 pub mod reports;
 pub mod validate;
 

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod plan_lifecycle;
 pub mod plan_matrix;
 pub mod plans;
+pub mod reporting_periods;
 pub mod reports;
 pub mod service_accounts;
 pub mod users;
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     evidence::configure(cfg);
     files::configure(cfg);
     reports::configure(cfg);
+    reporting_periods::configure(cfg);
     audit_events::configure(cfg);
     enums::configure(cfg);
 }

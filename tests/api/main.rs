@@ -28,6 +28,7 @@ mod plan_matrix;
 mod plans;
 mod query_schema;
 mod refusal_order;
+mod reporting_periods;
 mod reports;
 mod security;
 mod sireci;
