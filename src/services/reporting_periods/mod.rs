@@ -323,7 +323,7 @@ fn expect_status(
     let (want_en, want_es) = state_phrase(wanted);
     let mut err = ApiError::conflict(
         ErrorCode::InvalidTransition,
-        format!("This period is {is_en}; only an {want_en} period can be {doing_en}."),
+        format!("This period is {is_en}; only a period that is {want_en} can be {doing_en}."),
         format!("Este corte está {is_es}; solo un corte {want_es} puede {doing_es}."),
     );
     if p.status == PeriodStatus::Filed {
@@ -637,4 +637,21 @@ pub async fn ensure_not_closed(
             p.name, p.id, p.cut_off_date
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn semiannual_cut_offs_are_30_june_and_31_december_from_the_date_on() {
+        assert_eq!(semiannual_cut_offs(d("2025-06-30"), 2), vec![d("2025-06-30"), d("2025-12-31")]);
+        assert_eq!(semiannual_cut_offs(d("2025-07-01"), 3), vec![d("2025-12-31"), d("2026-06-30"), d("2026-12-31")]);
+        assert_eq!(semiannual_cut_offs(d("2026-01-01"), 1), vec![d("2026-06-30")]);
+        assert!(is_semiannual(d("2024-12-31")) && !is_semiannual(d("2024-12-30")));
+    }
 }
