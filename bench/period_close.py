@@ -57,6 +57,13 @@ def rss(pid, field):
     return 0.0
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of the process (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def reset_peak(pid):
     try:
         with open(f"/proc/{pid}/clear_refs", "w") as f:
@@ -153,13 +160,16 @@ def main():
         assert status == 201, period
         idle = rss(proc.pid, "VmRSS")
         reset_peak(proc.pid)
+        cpu0 = cpu_seconds(proc.pid)
         t0 = time.time()
         status, _, closed = http("POST", f"{api}/reporting-periods/{period['id']}/close", token,
                                  headers={"If-Match": headers.get("ETag") or headers.get("etag")})
         elapsed = time.time() - t0
+        cpu = cpu_seconds(proc.pid) - cpu0
         assert status == 200, closed
         peak = rss(proc.pid, "VmHWM")
-        print(f"close: {closed['actions_count']:,} actions over {len(closed['plans'])} plans in {elapsed:.2f}s; "
+        print(f"close: {closed['actions_count']:,} actions over {len(closed['plans'])} plans in {elapsed:.2f}s "
+              f"({cpu:.2f} s of service CPU; load average {os.getloadavg()[0]:.1f}); "
               f"service RSS {idle:.0f} MB before, peak {peak:.0f} MB during the close; "
               f"progress {closed['progress_pct']} %, snapshot {closed['snapshot_sha256'][:12]}…", flush=True)
         t0 = time.time()
