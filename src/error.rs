@@ -59,6 +59,7 @@ error_codes! {
     Conflict => (StatusCode::CONFLICT, "conflict", "The request conflicts with the current state", "La solicitud entra en conflicto con el estado actual"),
     AlreadyExists => (StatusCode::CONFLICT, "already_exists", "A resource with the same key already exists", "Ya existe un recurso con la misma clave"),
     InvalidTransition => (StatusCode::CONFLICT, "invalid_transition", "That state change is not allowed", "Ese cambio de estado no está permitido"),
+    PeriodClosed => (StatusCode::CONFLICT, "period_closed", "A closed reporting period covers this; its figures can no longer change", "Un corte de reporte cerrado cubre esto; sus cifras ya no pueden cambiar"),
     Immutable => (StatusCode::CONFLICT, "immutable", "The resource can no longer be changed", "El recurso ya no puede modificarse"),
     IdempotencyKeyReused => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused", "The Idempotency-Key was used with a different request", "La Idempotency-Key se usó con otra solicitud"),
     IdempotencyInProgress => (StatusCode::CONFLICT, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed", "Una solicitud con esta Idempotency-Key aún se está procesando"),

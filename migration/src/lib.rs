@@ -12,6 +12,7 @@ mod m20261201_210001_login_throttle;
 mod m20261201_210002_audit_head_guard;
 mod m20261201_224500_finding_incidence;
 mod m20261201_230000_finding_import_xlsx;
+mod m20261202_004500_reporting_periods;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_210002_audit_head_guard::Migration),
             Box::new(m20261201_224500_finding_incidence::Migration),
             Box::new(m20261201_230000_finding_import_xlsx::Migration),
+            Box::new(m20261202_004500_reporting_periods::Migration),
         ]
     }
 }

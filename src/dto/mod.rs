@@ -18,6 +18,7 @@ pub mod patch;
 pub mod plan_lifecycle;
 pub mod plan_matrix;
 pub mod plans;
+pub mod reporting_periods;
 pub mod reports;
 pub mod validate;
 

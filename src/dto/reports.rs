@@ -1,4 +1,5 @@
 //! Progress reports on the wire: one plan's report and the organization's dashboard.
+use crate::dto::reporting_periods::{NextCutOff, PeriodTrendPoint};
 use crate::entities::enums::{
     ActionStatus, FindingStatus, MaturityLevel, ObjectiveSource, PlanStatus, Severity, TrafficLight,
 };
@@ -139,6 +140,11 @@ pub struct PlanReport {
     pub findings: FindingCoverage,
     /// Objectives served by the plan or its actions.
     pub objectives: Vec<ObjectiveServed>,
+    /// The plan's figures in each closed or filed reporting period that covers it, by cut-off
+    /// (stored when the period closed).
+    pub periods: Vec<PeriodTrendPoint>,
+    /// The next unfiled reporting period covering the plan, with the days left to file it.
+    pub next_cut_off: Option<NextCutOff>,
 }
 
 /// The open finding that has waited longest.
@@ -186,4 +192,8 @@ pub struct Dashboard {
     pub evidence_waiting_review: u64,
     /// The open finding recorded longest ago.
     pub oldest_open_finding: Option<OldestOpenFinding>,
+    /// Each closed or filed reporting period's figures (mean over its plans), by cut-off.
+    pub periods: Vec<PeriodTrendPoint>,
+    /// The next unfiled reporting period, with the days left to file it.
+    pub next_cut_off: Option<NextCutOff>,
 }

@@ -16,5 +16,8 @@ pub mod organization;
 pub mod plan;
 pub mod plan_objective;
 pub mod refresh_token;
+pub mod reporting_period;
+pub mod reporting_period_action;
+pub mod reporting_period_plan;
 pub mod service_account;
 pub mod user;

@@ -30,7 +30,7 @@ use uuid::Uuid;
         (status = 201, description = "Created", body = EvidenceResponse, headers(("Location" = String, description = "URL of the evidence"), ("ETag" = String, description = "Version"))),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
         (status = 404, description = "No such action in your organization", body = Problem),
-        (status = 409, description = "The plan is not approved or running, or the action is cancelled", body = Problem),
+        (status = 409, description = "The plan is not approved or running, or the action is cancelled; `period_closed`: a closed reporting period covers the plan and the cut-off date", body = Problem),
         (status = 422, description = "Invalid fields, or Idempotency-Key reused with another body", body = Problem),
     ))]
 #[post("/actions/{id}/evidence")]
@@ -111,7 +111,7 @@ pub async fn get_evidence(
         (status = 200, description = "Updated", body = EvidenceResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
         (status = 404, description = "No such evidence in your organization", body = Problem),
-        (status = 409, description = "Accepted evidence is immutable", body = Problem),
+        (status = 409, description = "Accepted evidence is immutable; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
         (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
         (status = 428, description = "If-Match missing", body = Problem),
@@ -144,7 +144,7 @@ pub async fn update_evidence(
         (status = 204, description = "Deleted with its files"),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
         (status = 404, description = "No such evidence in your organization", body = Problem),
-        (status = 409, description = "Accepted evidence is immutable", body = Problem),
+        (status = 409, description = "Accepted evidence is immutable; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
         (status = 412, description = "Stale If-Match", body = Problem),
         (status = 428, description = "If-Match missing", body = Problem),
     ))]
@@ -184,7 +184,7 @@ pub async fn delete_evidence(
         (status = 200, description = "Reviewed", body = EvidenceResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Your roles do not allow it, or segregation of duties", body = Problem),
         (status = 404, description = "No such evidence in your organization", body = Problem),
-        (status = 409, description = "Already accepted, or not submitted", body = Problem),
+        (status = 409, description = "Already accepted, or not submitted; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
         (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid decision or note missing", body = Problem),
         (status = 428, description = "If-Match missing", body = Problem),

@@ -54,7 +54,7 @@ fn content_disposition(name: &str) -> ContentDisposition {
         (status = 200, description = "The same bytes were already attached; that file", body = FileResponse),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
         (status = 404, description = "No such evidence in your organization", body = Problem),
-        (status = 409, description = "Accepted evidence is immutable", body = Problem),
+        (status = 409, description = "Accepted evidence is immutable; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
         (status = 413, description = "The file is larger than the limit", body = Problem),
         (status = 415, description = "Not multipart, or a file type that is not accepted", body = Problem),
         (status = 422, description = "No file part, or an empty file", body = Problem),
@@ -170,7 +170,7 @@ pub async fn download_file(
     (status = 204, description = "Removed"),
     (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
     (status = 404, description = "No such file in your organization", body = Problem),
-    (status = 409, description = "The evidence is accepted and immutable", body = Problem),
+    (status = 409, description = "The evidence is accepted and immutable; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
 ))]
 #[delete("/files/{id}")]
 pub async fn delete_file(

@@ -18,6 +18,7 @@ pub mod organizations;
 pub mod plan_lifecycle;
 pub mod plan_matrix;
 pub mod plans;
+pub mod reporting_periods;
 pub mod reports;
 pub mod service_accounts;
 pub mod users;
@@ -49,6 +50,7 @@ fn api(cfg: &mut ServiceConfig) {
     evidence::configure(cfg);
     files::configure(cfg);
     reports::configure(cfg);
+    reporting_periods::configure(cfg);
     audit_events::configure(cfg);
     enums::configure(cfg);
 }

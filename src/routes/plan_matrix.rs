@@ -130,7 +130,9 @@ pub async fn import_plan(
 /// `modality=subscription` (default) or `progress` fills MODALIDAD DE REGISTRO on every row, and
 /// `progress` fills AVANCE FÍSICO and OBSERVACIONES from evidence accepted with a cut-off date up
 /// to `cut_off` (default today). `format=csv` (UTF-8 with BOM), `xlsx` (bold wrapped headers,
-/// widths, real dates) or `json` (for `ti-pl03`, the seed's import shape).
+/// widths, real dates) or `json` (for `ti-pl03`, the seed's import shape). Figures are computed
+/// at the call: CSV, XLSX and the SIRECI JSON say in their header that the file is a draft, not
+/// a filed report (those come from `GET /reporting-periods/{id}/export`).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Plan id"), ExportQuery),
     responses(
@@ -153,7 +155,7 @@ pub async fn export_plan(
     let content = export::load(&state.db, auth.organization_id, *id).await?;
     let format = query.format.unwrap_or_default();
     let layout = query.layout.unwrap_or_default();
-    let (layout_name, sheet) = match layout {
+    let (layout_name, mut sheet) = match layout {
         ExportLayout::TiPl03 => ("ti-pl03", export::ti_pl03_sheet(&content)),
         ExportLayout::SireciF141 => {
             let cut_off = query.cut_off.unwrap_or_else(calendar::today);
@@ -161,6 +163,13 @@ pub async fn export_plan(
             ("sireci-f14-1", sireci::sheet(&state.db, &content, modality, cut_off).await?)
         }
     };
+    // A live export is a draft: filed figures come from GET /reporting-periods/{id}/export.
+    sheet.header_block.push((
+        "Estado del reporte".into(),
+        "Borrador calculado al descargar: no es un reporte radicado (los cortes cerrados se exportan desde \
+         /reporting-periods/{id}/export)"
+            .into(),
+    ));
     let (content_type, ext, bytes) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv", sheet.to_csv().map_err(ApiError::internal)?),
         ExportFormat::Xlsx => (XLSX, "xlsx", sheet.to_xlsx().map_err(ApiError::internal)?),

@@ -15,7 +15,8 @@ use uuid::Uuid;
 /// above `optimised`); actions by status and traffic light; progress, compliance and
 /// effectiveness percentages; overdue actions; findings covered (linked to the plan or to its
 /// actions) and still open; objectives served by the plan or its actions. Computed with SQL
-/// aggregates.
+/// aggregates. `periods`: the plan's stored figures in each closed or filed reporting period,
+/// by cut-off; `next_cut_off`: the next unfiled period covering it and the days left to file.
 #[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Plan id")), responses(
     (status = 200, description = "The report", body = PlanReport),
     (status = 404, description = "No such plan in your organization", body = Problem),
@@ -34,7 +35,9 @@ pub async fn plan_report(
 ///
 /// The organization at a glance, as of today (Colombia): plans by status, unfinished actions
 /// overdue and due within 30 days, findings by severity and by status, evidence waiting for
-/// review and the oldest open finding. Computed with SQL aggregates.
+/// review and the oldest open finding. Computed with SQL aggregates. `periods`: each closed or
+/// filed reporting period's stored figures (mean over its plans), by cut-off; `next_cut_off`:
+/// the next unfiled period and the days left to its filing deadline.
 #[utoipa::path(tag = "reports", security(("bearer" = [])), responses(
     (status = 200, description = "The dashboard", body = Dashboard),
 ))]

@@ -146,6 +146,7 @@ pub async fn create(
             "Las evidencias se reportan sobre acciones no canceladas de planes aprobados o en ejecución",
         ));
     }
+    super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, model.cut_off_date).await?;
     evidence::Entity::insert(evidence::ActiveModel::from(model.clone())).exec_without_returning(conn).await?;
     let created = EvidenceResponse::new(model, Vec::new());
     audit::record(
@@ -218,6 +219,8 @@ pub async fn update(
         ));
     }
     ensure_not_accepted(&current)?;
+    let earliest = current.cut_off_date.min(next.cut_off_date);
+    super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, earliest).await?;
     // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
     if next == current {
         return response(conn, current).await;
@@ -260,6 +263,7 @@ pub async fn delete(
         ));
     }
     ensure_not_accepted(&current)?;
+    super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, current.cut_off_date).await?;
     let before = response(conn, current).await?;
     let keys: Vec<String> = evidence_file::Entity::find()
         .filter(evidence_file::Column::EvidenceId.eq(id))
@@ -325,6 +329,7 @@ pub async fn review(
             "Solo se revisa una evidencia enviada; primero debe corregirse",
         ));
     }
+    super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, current.cut_off_date).await?;
     let before = response(conn, current.clone()).await?;
     let mut next = current.clone();
     next.review_status = req.status;
@@ -408,7 +413,8 @@ pub async fn ensure_may_attach(
     let current = find_in_org::<evidence::Entity>(conn, org, id).await?;
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
     ensure_may_report(actor, &target)?;
-    ensure_not_accepted(&current)
+    ensure_not_accepted(&current)?;
+    super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, current.cut_off_date).await
 }
 
 /// Records a stored file on evidence `id` (which must still not be accepted) and bumps the
@@ -424,6 +430,8 @@ pub async fn attach(
 ) -> Result<(FileResponse, bool), ApiError> {
     let current = find_for_update(conn, org, id).await?;
     ensure_not_accepted(&current)?;
+    let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
+    super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, current.cut_off_date).await?;
     let same = evidence_file::Entity::find()
         .filter(evidence_file::Column::EvidenceId.eq(id))
         .filter(evidence_file::Column::Sha256.eq(file.sha256.as_str()))
@@ -447,6 +455,7 @@ pub async fn detach(conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, file_
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
     ensure_may_report(actor, &target)?;
     ensure_not_accepted(&current)?;
+    super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, current.cut_off_date).await?;
     evidence_file::Entity::delete_many().filter(evidence_file::Column::Id.eq(file_id)).exec(conn).await?;
     bump(conn, actor, &current).await?;
     audit::record(

@@ -27,6 +27,7 @@ pub mod plan_matrix;
 pub mod plans;
 pub mod progress;
 pub mod reformulation;
+pub mod reporting_periods;
 pub mod reports;
 pub mod service_accounts;
 pub mod sessions;
@@ -46,7 +47,8 @@ crate::org_scoped!(
     finding_import,
     action,
     evidence,
-    evidence_file
+    evidence_file,
+    reporting_period
 );
 
 /// The current instant at microsecond precision, the precision PostgreSQL stores, so a reply

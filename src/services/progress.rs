@@ -8,7 +8,7 @@
 //! SIRECI export). `tests/api/progress_rules.rs` evaluates both over a table of cases on the
 //! test backend and fails when they disagree.
 use crate::dto::plans::PlanFigures;
-use crate::entities::enums::{ActionStatus, ReviewStatus, TrafficLight};
+use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, ReviewStatus, TrafficLight};
 use crate::entities::{action, evidence};
 use crate::error::ApiError;
 use chrono::NaiveDate;
@@ -240,6 +240,50 @@ impl PlanTotals {
             compliance_pct: pct(self.met, self.rated),
             effectiveness_pct: pct(self.effective, self.judged),
             traffic_light: self.by_light().into_iter().find(|(_, n)| *n > 0).map(|(light, _)| light),
+        }
+    }
+}
+
+impl PlanTotals {
+    /// The same totals counted in memory over actions already loaded, each with the quantity
+    /// of its accepted evidence (a reporting period's snapshot, judged as of its cut-off `day`).
+    /// Twin of [`plan_totals`]: the same rules, so [`PlanTotals::figures`] rolls both up alike.
+    pub fn of_actions(plan_id: Uuid, actions: &[(&action::Model, f64)], day: NaiveDate) -> PlanTotals {
+        let models: Vec<&action::Model> = actions.iter().map(|(a, _)| *a).collect();
+        let superseded = super::reformulation::superseded_among(&models);
+        let standing: Vec<&(&action::Model, f64)> =
+            actions.iter().filter(|(a, _)| !superseded.contains(&a.id)).collect();
+        let live: Vec<&&(&action::Model, f64)> =
+            standing.iter().filter(|(a, _)| a.status != ActionStatus::Cancelled).collect();
+        let count = |n: usize| Some(i64::try_from(n).unwrap_or(i64::MAX));
+        let lights: Vec<TrafficLight> =
+            standing.iter().filter_map(|(a, _)| traffic_light(a.status, a.due_date, a.completed_on, day)).collect();
+        let lit = |light: TrafficLight| count(lights.iter().filter(|l| **l == light).count());
+        let progress = (!live.is_empty()).then(|| {
+            live.iter().map(|(a, accepted)| progress_pct(*accepted, a.target_quantity)).sum::<f64>() / live.len() as f64
+        });
+        PlanTotals {
+            plan_id,
+            live: count(live.len()),
+            progress,
+            rated: count(live.iter().filter(|(a, _)| a.compliance != ComplianceResult::Pending).count()),
+            met: count(
+                live.iter()
+                    .filter(|(a, _)| matches!(a.compliance, ComplianceResult::Met | ComplianceResult::MetLate))
+                    .count(),
+            ),
+            judged: count(
+                live.iter()
+                    .filter(|(a, _)| {
+                        matches!(a.effectiveness, EffectivenessResult::Effective | EffectivenessResult::NotEffective)
+                    })
+                    .count(),
+            ),
+            effective: count(live.iter().filter(|(a, _)| a.effectiveness == EffectivenessResult::Effective).count()),
+            red: lit(TrafficLight::Red),
+            amber: lit(TrafficLight::Amber),
+            grey: lit(TrafficLight::Grey),
+            green: lit(TrafficLight::Green),
         }
     }
 }

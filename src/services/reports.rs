@@ -184,6 +184,7 @@ pub async fn plan_report(
         .map(|o| ObjectiveServed { id: o.id, source: o.source, code: o.code, title: o.title })
         .collect();
 
+    let (periods, next_cut_off) = super::reporting_periods::trends::plan(conn, org, plan_id, today).await?;
     Ok(PlanReport {
         plan_id: p.id,
         code: p.code,
@@ -201,6 +202,8 @@ pub async fn plan_report(
         overdue_actions,
         findings,
         objectives,
+        periods,
+        next_cut_off,
     })
 }
 
@@ -272,6 +275,7 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
             status: f.status,
             created_at: f.created_at,
         });
+    let (periods, next_cut_off) = super::reporting_periods::trends::organization(conn, org, today).await?;
     Ok(Dashboard {
         as_of: today,
         plans_by_status,
@@ -281,5 +285,7 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
         findings_by_status,
         evidence_waiting_review,
         oldest_open_finding,
+        periods,
+        next_cut_off,
     })
 }

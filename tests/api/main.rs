@@ -30,6 +30,7 @@ mod plans;
 mod progress_rules;
 mod query_schema;
 mod refusal_order;
+mod reporting_periods;
 mod reports;
 mod security;
 mod sireci;

@@ -85,6 +85,16 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
         ("export_plan", Some(ALL)),
         ("plan_report", Some(ALL)),
         ("dashboard", Some(ALL)),
+        ("create_reporting_period", Some(&[Admin, Planner][..])),
+        ("create_sireci_periods", Some(&[Admin, Planner][..])),
+        ("list_reporting_periods", Some(ALL)),
+        ("get_reporting_period", Some(ALL)),
+        ("close_reporting_period", Some(&[Admin, Planner][..])),
+        ("reopen_reporting_period", Some(&[Admin][..])),
+        ("file_reporting_period", Some(&[Admin, Planner][..])),
+        ("record_period_observations", Some(&[Admin, Planner][..])),
+        ("list_period_actions", Some(ALL)),
+        ("export_reporting_period", Some(ALL)),
     ])
 }
 

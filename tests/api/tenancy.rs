@@ -112,6 +112,11 @@ fn body_for(operation: &str) -> Option<Value> {
         "update_service_account" => json!({"active": false}),
         "update_user" => json!({"active": false}),
         "reset_password" => json!({"password": "una clave bastante larga 9"}),
+        "reopen_reporting_period" => json!({"reason": "Reabierto desde otra entidad"}),
+        "file_reporting_period" => {
+            json!({"filed_on": day(0), "filing_reference": "SIRECI-1", "file_sha256": "ab".repeat(32)})
+        }
+        "record_period_observations" => json!({"items": [{"action_id": Uuid::now_v7(), "observation": "Intrusa"}]}),
         _ => return None,
     })
 }
@@ -200,6 +205,7 @@ struct OrgB {
     finding: Uuid,
     import: Uuid,
     objective: Uuid,
+    period: Uuid,
     /// Ids of B to call each operation on, by the path before the operation's parameter.
     targets: BTreeMap<String, Vec<Uuid>>,
 }
@@ -281,8 +287,16 @@ async fn organization_b(app: &TestApp) -> OrgB {
                       "password": "una clave bastante larga 1", "roles": ["responsible"]});
     let user = id(&json_of(app.post("/api/v1/users", &admin.token, &user).await, 201).await);
 
+    // A committee period covering the running plan, closed (its snapshot and exports exist).
+    let period = json!({"name": format!("Corte {MARKER}"), "kind": "committee", "cut_off_date": day(-1),
+                        "filing_deadline": day(20), "plan_ids": [plan]});
+    let period = json_of(app.post("/api/v1/reporting-periods", &admin.token, &period).await, 201).await;
+    let close = format!("/api/v1/reporting-periods/{}/close", id(&period));
+    let period = id(&json_of(post_if_match(app, &close, &admin.token, &etag_of(&period), &json!({})).await, 200).await);
+
     let targets = [
         ("/api/v1/plans", vec![plan, id(&draft)]),
+        ("/api/v1/reporting-periods", vec![period]),
         ("/api/v1/actions", vec![action, draft_action]),
         ("/api/v1/categories", vec![category, id(&draft_category)]),
         ("/api/v1/evidence", vec![evidence]),
@@ -307,6 +321,7 @@ async fn organization_b(app: &TestApp) -> OrgB {
         finding,
         import,
         objective,
+        period,
         targets,
     }
 }
@@ -612,6 +627,22 @@ async fn lists_filters_and_references_never_reach_another_organizations_rows() {
             b.objective,
         ),
         write_probe(Method::POST, "/api/v1/plans".into(), None, new_plan, b.objective),
+        write_probe(
+            Method::POST,
+            "/api/v1/reporting-periods".into(),
+            None,
+            json!({"name": "Corte A", "kind": "committee", "cut_off_date": day(-1), "filing_deadline": day(9),
+                   "plan_ids": ["$X"]}),
+            b.plan,
+        ),
+        write_probe(
+            Method::POST,
+            "/api/v1/reporting-periods".into(),
+            None,
+            json!({"name": "Corrección A", "kind": "other", "cut_off_date": day(-1), "filing_deadline": day(9),
+                   "corrects_period_id": "$X"}),
+            b.period,
+        ),
         write_probe(
             Method::PATCH,
             format!("/api/v1/plans/{}", id(&draft)),

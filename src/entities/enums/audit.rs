@@ -22,6 +22,8 @@ labeled_enum! {
         Organization = "organization", "Organization", "Entidad";
         /// An improvement plan.
         Plan = "plan", "Plan", "Plan";
+        /// A reporting period (corte) and its snapshot.
+        ReportingPeriod = "reporting_period", "Reporting period", "Corte de reporte";
         /// A service account.
         ServiceAccount = "service_account", "Service account", "Cuenta de servicio";
         /// A sign-in session.
@@ -66,8 +68,14 @@ labeled_enum! {
         Approve = "approve", "Approved", "Aprobación";
         /// A plan started.
         Start = "start", "Started", "Inicio";
-        /// A plan closed.
+        /// A plan or a reporting period closed.
         Close = "close", "Closed", "Cierre";
+        /// A closed reporting period reopened (with a reason).
+        Reopen = "reopen", "Reopened", "Reapertura";
+        /// A reporting period filed with its recipient.
+        File = "file", "Filed", "Radicación";
+        /// Observations of a closed period's actions written.
+        Observe = "observe", "Observations written", "Observaciones registradas";
         /// A plan cancelled.
         Cancel = "cancel", "Cancelled", "Cancelación";
         /// A service account's secret replaced.

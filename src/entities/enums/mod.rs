@@ -115,12 +115,14 @@ mod actions;
 mod audit;
 mod findings;
 mod identity;
+mod periods;
 mod plans;
 
 pub use actions::*;
 pub use audit::*;
 pub use findings::*;
 pub use identity::*;
+pub use periods::*;
 pub use plans::*;
 
 /// The one list of enumerations: `/api/v1/enums` ([`all`]) and the OpenAPI components
@@ -146,5 +148,6 @@ enumerations! {
     FindingSource, PresumedIncidence, Classification, Severity, FindingStatus, ImportFormat, ImportMode,
     ConflictPolicy, ImportStatus,
     ActionType, ActionFocus, ActionStatus, ComplianceResult, EffectivenessResult, ReviewStatus, TrafficLight,
+    PeriodKind, PeriodStatus,
     AuditResource, AuditOperation, ActorKind,
 }

@@ -165,8 +165,15 @@ impl Sheet {
     /// An XLSX workbook with one worksheet.
     pub fn to_xlsx(&self) -> Result<Vec<u8>, XlsxError> {
         let mut book = Workbook::new();
+        self.add_to(&mut book, &self.title)?;
+        book.save_to_buffer()
+    }
+
+    /// Adds this sheet to `book` as a worksheet named after `name` (Excel's characters only,
+    /// at most 31).
+    fn add_to(&self, book: &mut Workbook, name: &str) -> Result<(), XlsxError> {
         let sheet = book.add_worksheet();
-        let name: String = self.title.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
+        let name: String = name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
         sheet.set_name(if name.trim().is_empty() { "Plan".to_string() } else { name })?;
         let bold = Format::new().set_bold();
         let header = Format::new()
@@ -224,8 +231,22 @@ impl Sheet {
                 sheet.write_string(r, 1, v)?;
             }
         }
-        book.save_to_buffer()
+        Ok(())
     }
+}
+
+/// An XLSX workbook with one worksheet per `(name, sheet)` (names must differ), stamped as
+/// created at `created`: the same sheets and instant always give the same bytes.
+pub fn workbook_xlsx(
+    sheets: &[(String, Sheet)],
+    created: &chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(created));
+    for (name, sheet) in sheets {
+        sheet.add_to(&mut book, name)?;
+    }
+    book.save_to_buffer()
 }
 
 #[cfg(test)]

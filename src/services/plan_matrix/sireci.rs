@@ -123,6 +123,20 @@ fn row(
     ]
 }
 
+/// What the F14.1 rows of a plan are built from: the comptroller findings each action answers
+/// and each action's figures (live, or as stored by a closed reporting period).
+#[derive(Debug, Clone, Default)]
+pub struct SheetInput {
+    /// Finding ids linked to each action.
+    pub links: HashMap<Uuid, Vec<Uuid>>,
+    /// The comptroller findings among them, by id (other findings are not on the form).
+    pub findings: HashMap<Uuid, finding::Model>,
+    /// Figures of each action as of the cut-off.
+    pub figures: HashMap<Uuid, ActionFigures>,
+    /// A note appended to OBSERVACIONES, per action (a reporting period's observation).
+    pub notes: HashMap<Uuid, String>,
+}
+
 /// The F14.1 sheet of a plan: one row per pair of a (not cancelled) action and a comptroller
 /// finding it answers, in action order then finding code. Actions tied only to internal-audit,
 /// FURAG or other findings, and actions without findings, are not on the form. `progress`
@@ -153,14 +167,35 @@ pub async fn sheet(
         Modality::Progress => progress::accepted_quantities_until(conn, &ids, cut_off).await?,
         Modality::Subscription => HashMap::new(),
     };
+    let figures = reported
+        .iter()
+        .map(|a| (a.id, progress::action_figures(a, accepted.get(&a.id).copied().unwrap_or(0.0), cut_off)))
+        .collect();
+    Ok(sheet_from(content, &SheetInput { links, findings, figures, notes: HashMap::new() }, modality, cut_off))
+}
+
+/// The F14.1 sheet of a plan from what [`SheetInput`] holds, without reading the database.
+pub fn sheet_from(content: &PlanContent, input: &SheetInput, modality: Modality, cut_off: NaiveDate) -> Sheet {
     let mut rows = Vec::new();
-    for a in reported {
-        let mut answered: Vec<&finding::Model> =
-            links.get(&a.id).into_iter().flatten().filter_map(|id| findings.get(id)).collect();
+    let none =
+        ActionFigures { weeks: 0, accepted_quantity: 0.0, progress_pct: 0.0, overdue: false, traffic_light: None };
+    for a in content.actions.iter().filter(|a| reportable(a)) {
+        let mut answered: Vec<&finding::Model> = input
+            .links
+            .get(&a.id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| input.findings.get(id))
+            .filter(|f| f.source == FindingSource::Comptroller)
+            .collect();
         answered.sort_by(|x, y| x.finding_code.cmp(&y.finding_code));
-        let figures = progress::action_figures(a, accepted.get(&a.id).copied().unwrap_or(0.0), cut_off);
+        let figures = input.figures.get(&a.id).unwrap_or(&none);
         for f in answered {
-            rows.push(row(rows.len() + 1, f, a, modality, &figures, cut_off));
+            let mut cells = row(rows.len() + 1, f, a, modality, figures, cut_off);
+            if let (Some(note), Some(Cell::Text(text))) = (input.notes.get(&a.id), cells.last_mut()) {
+                text.push_str(&format!(". {note}"));
+            }
+            rows.push(cells);
         }
     }
     let mut header = header_block(content);
@@ -168,11 +203,11 @@ pub async fn sheet(
     if modality == Modality::Progress {
         header.push(("Fecha de corte".into(), cut_off.format("%Y/%m/%d").to_string()));
     }
-    Ok(Sheet {
+    Sheet {
         title: "F14.1: PLANES DE MEJORAMIENTO - ENTIDADES".into(),
         header_block: header,
         columns: COLUMNS,
         rows,
         footer_block: vec![],
-    })
+    }
 }
