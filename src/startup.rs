@@ -160,6 +160,9 @@ fn cors(origins: &[String], local_dev: bool) -> Cors {
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotent-replayed"),
+            // A browser frontend can only pace itself on the rate-limit headers it may read.
+            header::HeaderName::from_static("ratelimit"),
+            header::HeaderName::from_static("ratelimit-policy"),
         ])
         .max_age(3600);
     for origin in origins {

@@ -114,3 +114,18 @@ fn every_operation_documents_429_and_the_ratelimit_headers() {
     }
     assert!(checked > 50, "{checked}");
 }
+
+/// A browser frontend reads the rate-limit headers only when CORS exposes them.
+#[tokio::test]
+async fn browsers_may_read_the_rate_limit_headers() {
+    let app = spawn_app().await;
+    let res =
+        app.request(Method::GET, "/api/v1/enums", None).header("Origin", "http://localhost:5173").send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "access-control-allow-origin"), "http://localhost:5173");
+    let exposed = header(&res, "access-control-expose-headers").to_ascii_lowercase();
+    for name in ["ratelimit", "ratelimit-policy", "retry-after", "etag"] {
+        assert!(exposed.split(',').any(|h| h.trim() == name), "{name} not in {exposed}");
+    }
+    assert!(!header(&res, "ratelimit-policy").is_empty());
+}
