@@ -13,6 +13,7 @@ mod m20261201_210002_audit_head_guard;
 mod m20261201_224500_finding_incidence;
 mod m20261201_230000_finding_import_xlsx;
 mod m20261202_004500_reporting_periods;
+mod m20261202_050000_event_outbox;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_224500_finding_incidence::Migration),
             Box::new(m20261201_230000_finding_import_xlsx::Migration),
             Box::new(m20261202_004500_reporting_periods::Migration),
+            Box::new(m20261202_050000_event_outbox::Migration),
         ]
     }
 }

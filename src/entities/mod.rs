@@ -6,6 +6,7 @@ pub mod audit_chain_head;
 pub mod audit_event;
 pub mod category;
 pub mod enums;
+pub mod event;
 pub mod evidence;
 pub mod evidence_file;
 pub mod finding;

@@ -13,6 +13,7 @@ pub mod backup;
 pub mod bootstrap;
 pub mod calendar;
 pub mod categories;
+pub mod events;
 pub mod evidence;
 pub mod files;
 pub mod finding_imports;

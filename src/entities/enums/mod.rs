@@ -113,6 +113,7 @@ macro_rules! labeled_enum {
 
 mod actions;
 mod audit;
+mod events;
 mod findings;
 mod identity;
 mod periods;
@@ -120,6 +121,7 @@ mod plans;
 
 pub use actions::*;
 pub use audit::*;
+pub use events::*;
 pub use findings::*;
 pub use identity::*;
 pub use periods::*;
@@ -150,4 +152,5 @@ enumerations! {
     ActionType, ActionFocus, ActionStatus, ComplianceResult, EffectivenessResult, ReviewStatus, TrafficLight,
     PeriodKind, PeriodStatus,
     AuditResource, AuditOperation, ActorKind,
+    EventType,
 }
