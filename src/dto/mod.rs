@@ -12,6 +12,7 @@ pub mod finding_imports;
 pub mod findings;
 pub mod identity;
 pub mod lenient;
+pub mod notifications;
 pub mod objectives;
 pub mod pagination;
 pub mod patch;

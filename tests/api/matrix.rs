@@ -16,6 +16,9 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
     BTreeMap::from([
         ("me", Some(ALL)),
         ("change_password", Some(ALL)),
+        ("list_notifications", Some(ALL)),
+        ("read_notification", Some(ALL)),
+        ("read_all_notifications", Some(ALL)),
         ("create_organization", None),
         ("list_organizations", Some(ALL)),
         ("get_organization", Some(ALL)),

@@ -294,7 +294,28 @@ async fn organization_b(app: &TestApp) -> OrgB {
     let close = format!("/api/v1/reporting-periods/{}/close", id(&period));
     let period = id(&json_of(post_if_match(app, &close, &admin.token, &etag_of(&period), &json!({})).await, 200).await);
 
+    // A notification of B's admin, as the notifier addresses one.
+    let notification = Uuid::now_v7();
+    let row = mejora::entities::notification::Model {
+        id: notification,
+        organization_id: app.org_id,
+        user_id: admin.id,
+        event_id: Uuid::now_v7(),
+        event_type: "import.completed".into(),
+        resource_type: "finding_import".into(),
+        resource_id: Some(import),
+        title: format!("Carga completada {MARKER}"),
+        body: format!("La carga de hallazgos terminó {MARKER}."),
+        created_at: chrono::Utc::now(),
+        read_at: None,
+    };
+    sea_orm::EntityTrait::insert(mejora::entities::notification::ActiveModel::from(row))
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+
     let targets = [
+        ("/api/v1/me/notifications", vec![notification]),
         ("/api/v1/plans", vec![plan, id(&draft)]),
         ("/api/v1/reporting-periods", vec![period]),
         ("/api/v1/actions", vec![action, draft_action]),

@@ -4,6 +4,7 @@
 //! each batch with one statement while the next is parsed. Everything happens in the caller's
 //! transaction, inside a savepoint for the rows. One audit event records the upload.
 mod decode;
+pub mod jobs;
 mod parse;
 mod rows;
 mod write;
@@ -128,12 +129,29 @@ pub async fn run<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    run_measured(conn, actor, org, req, body, None).await
+}
+
+/// [`run`] with the operations figures; `queued` is the record of an asynchronous upload.
+async fn run_measured<C>(
+    conn: &C,
+    actor: &Actor,
+    org: Uuid,
+    req: &ImportRequest,
+    body: Spooled,
+    queued: Option<finding_import::Model>,
+) -> Result<finding_import::Model, ApiError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let started = Instant::now();
-    let result = run_inner(conn, actor, org, req, body).await;
+    let result = run_inner(conn, actor, org, req, body, queued).await;
     // Operations figures: rows by format and outcome, and how long the upload took.
     let (format, outcome, rows) = match &result {
         Ok(r) if r.dry_run => (r.format.code(), "dry_run", r.received),
-        Ok(r) if r.status == ImportStatus::Rejected => (r.format.code(), "rejected", r.received),
+        Ok(r) if matches!(r.status, ImportStatus::Rejected | ImportStatus::Failed) => {
+            (r.format.code(), "rejected", r.received)
+        }
         Ok(r) => (r.format.code(), "completed", r.received),
         Err(_) => (req.format.code(), "failed", 0),
     };
@@ -149,6 +167,7 @@ async fn run_inner<C>(
     org: Uuid,
     req: &ImportRequest,
     mut body: Spooled,
+    queued: Option<finding_import::Model>,
 ) -> Result<finding_import::Model, ApiError>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -156,8 +175,9 @@ where
     let format = sniff(&mut body.file, req.format)?;
     let started = Instant::now();
     let now = super::now();
+    let asynchronous = queued.is_some();
     let mut record = finding_import::Model {
-        id: Uuid::now_v7(),
+        id: queued.as_ref().map_or_else(Uuid::now_v7, |q| q.id),
         format,
         mode: req.mode,
         dry_run: req.dry_run,
@@ -180,11 +200,28 @@ where
         created_by: actor.id,
         updated_by: actor.id,
         version: 1,
+        options: None,
+        storage_key: None,
+        lease_until: None,
+        attempts: 0,
+        problem: None,
     };
-    // The record goes in first: the findings point at it.
-    finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
-        .exec_without_returning(conn)
-        .await?;
+    match &queued {
+        // The record goes in first: the findings point at it.
+        None => {
+            finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
+                .exec_without_returning(conn)
+                .await?
+        }
+        // Queued uploads keep their record, with when they were received and by whom.
+        Some(q) => {
+            record.created_at = q.created_at;
+            record.created_by = q.created_by;
+            record.options = q.options.clone();
+            record.attempts = q.attempts;
+            record.version = q.version;
+        }
+    }
     let savepoint = conn.begin().await?;
     let backend = conn.get_database_backend();
     // One batch waits while another is written: parsing and writing overlap, memory stays small.
@@ -236,7 +273,15 @@ where
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     let valid = report.received - report.rejected;
     let (created, updated) = if rejected { (0, 0) } else { (written.created, written.updated) };
-    record.status = if rejected { ImportStatus::Rejected } else { ImportStatus::Completed };
+    record.status = match (rejected, asynchronous) {
+        (false, false) => ImportStatus::Completed,
+        (true, false) => ImportStatus::Rejected,
+        (false, true) => ImportStatus::Succeeded,
+        (true, true) => ImportStatus::Failed,
+    };
+    if asynchronous {
+        record.version += 1;
+    }
     record.received = count(report.received);
     record.created = count(created);
     record.updated = count(updated);
@@ -256,6 +301,7 @@ where
             .after(&ImportSummary::from(&record)),
     )
     .await?;
+    jobs::emit_outcome(conn, &record).await?;
     Ok(record)
 }
 
