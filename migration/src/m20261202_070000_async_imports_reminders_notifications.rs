@@ -5,6 +5,8 @@
 //!   of its spooled body in the object store, the runner's lease and attempts, and the problem
 //!   of a file that could not be read. SQLite cannot change a CHECK constraint in place, so its
 //!   table is rebuilt from its own definition with the one list changed.
+//! - `plan_import`: an asynchronous upload of a plan matrix, with the same lifecycle; its
+//!   `result` is the reply the synchronous upload would have given.
 //! - `reminder`: one row per action and reminder (`due_soon` per threshold and due date,
 //!   `overdue` per day); its primary key makes a reminder happen once across replicas.
 //! - `notification`: events addressed to one user, read or unread; `notified_event` marks the
@@ -105,6 +107,41 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(name("plan_import"))
+                    .col(pk_uuid(name("id")))
+                    .col(uuid(name("organization_id")))
+                    .col(enum_text(name("status"), &["queued", "running", "succeeded", "failed"]))
+                    .col(string_len(name("format"), 10))
+                    .col(json_binary(name("options")))
+                    .col(string_len_null(name("storage_key"), 200))
+                    .col(string_len(name("file_sha256"), 64))
+                    .col(big_integer(name("size_bytes")))
+                    .col(timestamp_with_time_zone_null(name("lease_until")))
+                    .col(integer(name("attempts")).default(0))
+                    .col(json_binary_null(name("result")))
+                    .col(json_binary_null(name("problem")))
+                    .col(uuid_null(name("plan_id")))
+                    .col(timestamp_with_time_zone(name("created_at")))
+                    .col(timestamp_with_time_zone(name("updated_at")))
+                    .col(uuid_null(name("created_by")))
+                    .col(integer(name("version")).default(1))
+                    .foreign_key(&mut org_fk("plan_import"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_plan_import_status_id")
+                    .table(name("plan_import"))
+                    .col(name("status"))
+                    .col(name("id"))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
                     .table(name("reminder"))
                     .col(uuid(name("action_id")))
                     .col(string_len(name("kind"), 20))
@@ -158,7 +195,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["notified_event", "notification", "reminder"] {
+        for table in ["notified_event", "notification", "reminder", "plan_import"] {
             manager.drop_table(Table::drop().table(name(table)).if_exists().to_owned()).await?;
         }
         manager

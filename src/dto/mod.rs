@@ -17,6 +17,7 @@ pub mod objectives;
 pub mod pagination;
 pub mod patch;
 pub mod plan_lifecycle;
+pub mod plan_imports;
 pub mod plan_matrix;
 pub mod plans;
 pub mod reporting_periods;

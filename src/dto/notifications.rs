@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 /// An event addressed to the caller: a reminder, evidence to review, an upload that finished.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Notification)]
 pub struct NotificationResponse {
     /// Id.
     pub id: Uuid,

@@ -17,6 +17,7 @@ pub mod notified_event;
 pub mod objective;
 pub mod organization;
 pub mod plan;
+pub mod plan_import;
 pub mod plan_objective;
 pub mod refresh_token;
 pub mod reminder;

@@ -1,5 +1,8 @@
 //! The `Prefer` request header (RFC 7240): `respond-async` asks a long operation to answer
 //! `202 Accepted` at once; the reply then carries `Preference-Applied: respond-async`.
+use crate::error::ApiError;
+use crate::services::finding_imports::jobs;
+use crate::services::storage::Storage;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
@@ -29,4 +32,19 @@ pub fn respond_async(req: &HttpRequest) -> bool {
 pub fn applied(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(PREFERENCE_APPLIED, HeaderValue::from_static("respond-async"));
     response
+}
+
+/// The answer to an upload queued with `respond-async` whose body was stored under `key`:
+/// the 202 with `Preference-Applied`; when no new upload was queued (a replayed
+/// `Idempotency-Key`, an error) the stored body is deleted.
+pub async fn accepted(
+    storage: &Storage,
+    key: &str,
+    result: Result<HttpResponse, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let queued = matches!(&result, Ok(r) if !r.headers().contains_key("idempotent-replayed"));
+    if !queued {
+        jobs::forget(storage, key).await;
+    }
+    result.map(applied)
 }

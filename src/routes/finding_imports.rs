@@ -126,14 +126,14 @@ pub async fn import_findings(
         // Copied to the object store before the answer, so the client may disconnect.
         let received = jobs::receive(&state.storage, body).await?;
         let org = auth.organization_id;
-        let response = idempotency::write(&state.db, &auth, &key, &(&request, "respond-async"), async |txn| {
+        let result = idempotency::write(&state.db, &auth, &key, &(&request, "respond-async"), async |txn| {
             let record = jobs::enqueue(txn, &actor, org, &options, &received).await?;
             let location = format!("/api/v1/findings/imports/{}", record.id);
             let version = record.version;
             Ok(Reply { status: 202, ..Reply::created(location, version, &ImportResponse::from(record))? })
         })
-        .await?;
-        return Ok(prefer::applied(response));
+        .await;
+        return prefer::accepted(&state.storage, &received.key, result).await;
     }
     idempotency::write_or_refuse(&state.db, &auth, &key, &request, async |txn| {
         let record = finding_imports::run(txn, &actor, auth.organization_id, &options, body).await?;

@@ -30,6 +30,7 @@ pub fn start(db: &DatabaseConnection, storage: &Storage, config: &Config) -> any
             poll: config.background.poll,
             lease: config.background.import_lease,
             sheet_limits: SheetLimits::findings().with(&config.sheet_limits),
+            matrix_limits: SheetLimits::matrix().with(&config.sheet_limits),
         };
         tasks.push(tokio::spawn(jobs::work(db.clone(), storage.clone(), settings, watch.clone())));
         tasks.push(tokio::spawn(super::reminders::schedule(

@@ -53,7 +53,8 @@ crate::org_scoped!(
     action,
     evidence,
     evidence_file,
-    reporting_period
+    reporting_period,
+    plan_import
 );
 
 /// The current instant at microsecond precision, the precision PostgreSQL stores, so a reply

@@ -19,7 +19,7 @@ use crate::entities::enums::{EventType, Role};
 use crate::entities::{action, event, notification, notified_event, user};
 use crate::error::ApiError;
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
     QueryOrder, QuerySelect,

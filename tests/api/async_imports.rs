@@ -177,8 +177,12 @@ async fn a_dead_runners_import_is_claimed_again_after_its_lease() {
     let again = jobs::claim(&app.db, Duration::from_secs(60)).await.unwrap().expect("the expired import");
     assert_eq!((again.id, again.attempts), (dead.id, 2));
     let storage = Storage::from_url(&app.config.storage_url).unwrap();
-    let settings =
-        RunnerSettings { poll: Duration::from_millis(50), lease: Duration::from_secs(60), sheet_limits: SheetLimits::findings() };
+    let settings = RunnerSettings {
+        poll: Duration::from_millis(50),
+        lease: Duration::from_secs(60),
+        sheet_limits: SheetLimits::findings(),
+        matrix_limits: SheetLimits::matrix(),
+    };
     // The dead runner's late finish is refused: the import is no longer its own.
     jobs::process(&app.db, &storage, &settings, dead).await.unwrap();
     assert_eq!(json_of(app.get(&location, &auditor).await, 200).await["status"], "running");
@@ -232,4 +236,56 @@ async fn an_idempotency_key_replays_the_202() {
     let res = upload(&app, &auditor, "", &file(3, 0), Some("handling=lenient")).await;
     assert_eq!(res.status().as_u16(), 201);
     assert!(res.headers().get("preference-applied").is_none());
+}
+
+const MATRIX: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cartago-ti-pl03.csv"));
+const META: &str = "start_date=2024-08-01&end_date=2027-12-31&title=Plan%20de%20mejoramiento&approval_reference=Acta%20No.%2005%20de%202024&approved_by=Comit%C3%A9&approved_on=2024-05-21&prepared_by=Martha&prepared_by_role=Asesora%20Externa";
+
+async fn matrix(app: &TestApp, token: &str, query: &str, body: &str, prefer: Option<&str>) -> Response {
+    let mut req = app
+        .request(Method::POST, &format!("/api/v1/plans/imports?{query}"), Some(token))
+        .header("Content-Type", "text/csv")
+        .body(body.as_bytes().to_vec());
+    if let Some(p) = prefer {
+        req = req.header("Prefer", p);
+    }
+    req.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_async_plan_matrix_ends_with_the_synchronous_reply_or_its_problem() {
+    let query = format!("code=TI.PL03&version=1&{META}");
+    let sync_app = spawn_app().await;
+    let planner = sync_app.token_for(Role::Planner).await;
+    let sync = json_of(matrix(&sync_app, &planner, &query, MATRIX, None).await, 201).await;
+
+    let app = spawn_app_with(FAST).await;
+    let planner = app.token_for(Role::Planner).await;
+    let res = matrix(&app, &planner, &query, MATRIX, Some("respond-async")).await;
+    assert_eq!(res.status().as_u16(), 202);
+    assert_eq!(res.headers().get("preference-applied").unwrap(), "respond-async");
+    let location = location_of(&res);
+    assert!(location.starts_with("/api/v1/plans/imports/"), "{location}");
+    let done = finished(&app, &planner, &location).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let mut result = done["result"].clone();
+    assert_eq!(result["plan_id"], done["plan_id"]);
+    let plan = json_of(app.get(&format!("/api/v1/plans/{}", done["plan_id"].as_str().unwrap()), &planner).await, 200)
+        .await;
+    assert_eq!(plan["code"], "TI.PL03");
+    result["plan_id"] = sync["plan_id"].clone();
+    assert_eq!(result, sync);
+    assert_eq!(events_of(&app, "import.completed").await.len(), 1);
+
+    // The same code again: the problem the synchronous upload would answer (409).
+    let res = matrix(&app, &planner, &query, MATRIX, Some("respond-async")).await;
+    assert_eq!(res.status().as_u16(), 202);
+    let done = finished(&app, &planner, &location_of(&res)).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["problem"]["status"], 409, "{done}");
+    assert!(done["plan_id"].is_null());
+    assert_eq!(events_of(&app, "import.failed").await.len(), 1);
+    // Another organization does not see the record.
+    let (_, stranger) = app.other_organization().await;
+    assert_problem(app.get(&location, &stranger.token).await, 404, "not_found").await;
 }

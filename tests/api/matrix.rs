@@ -85,6 +85,7 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
         ("download_file", Some(ALL)),
         ("delete_file", Some(&[Admin, Planner, Responsible][..])),
         ("import_plan", Some(&[Admin, Planner][..])),
+        ("get_plan_import", Some(ALL)),
         ("export_plan", Some(ALL)),
         ("plan_report", Some(ALL)),
         ("dashboard", Some(ALL)),

@@ -46,8 +46,46 @@ pub struct RunnerSettings {
     pub poll: Duration,
     /// How long a claim holds an import before another runner may take it again.
     pub lease: Duration,
-    /// What reading a workbook may cost (the operator's `MEJORA_SHEET_*` over the defaults).
+    /// What reading a findings workbook may cost (the operator's `MEJORA_SHEET_*` over the
+    /// defaults).
     pub sheet_limits: SheetLimits,
+    /// What reading a plan-matrix workbook may cost.
+    pub matrix_limits: SheetLimits,
+}
+
+/// The uploader of a queued upload, as its record keeps it: the runner acts as them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredActor {
+    id: Option<Uuid>,
+    kind: ActorKind,
+    roles: Vec<Role>,
+    request_id: Option<String>,
+    client_addr: Option<String>,
+}
+
+impl From<&Actor> for StoredActor {
+    fn from(actor: &Actor) -> Self {
+        StoredActor {
+            id: actor.id,
+            kind: actor.kind,
+            roles: actor.roles.clone(),
+            request_id: actor.request_id.clone(),
+            client_addr: actor.client_addr.clone(),
+        }
+    }
+}
+
+impl StoredActor {
+    /// The actor again.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.id,
+            kind: self.kind,
+            roles: self.roles.clone(),
+            request_id: self.request_id.clone(),
+            client_addr: self.client_addr.clone(),
+        }
+    }
 }
 
 /// The options and the uploader of a queued upload, as the record keeps them.
@@ -61,11 +99,7 @@ struct StoredOptions {
     sheet: Option<String>,
     strict: bool,
     file_part: bool,
-    actor_id: Option<Uuid>,
-    actor_kind: ActorKind,
-    roles: Vec<Role>,
-    request_id: Option<String>,
-    client_addr: Option<String>,
+    uploader: StoredActor,
 }
 
 impl StoredOptions {
@@ -79,11 +113,7 @@ impl StoredOptions {
             sheet: req.sheet.clone(),
             strict: req.strict,
             file_part: req.file_part,
-            actor_id: actor.id,
-            actor_kind: actor.kind,
-            roles: actor.roles.clone(),
-            request_id: actor.request_id.clone(),
-            client_addr: actor.client_addr.clone(),
+            uploader: StoredActor::from(actor),
         }
     }
 
@@ -100,16 +130,6 @@ impl StoredOptions {
             file_part: self.file_part,
         }
     }
-
-    fn actor(&self) -> Actor {
-        Actor {
-            id: self.actor_id,
-            kind: self.actor_kind,
-            roles: self.roles.clone(),
-            request_id: self.request_id.clone(),
-            client_addr: self.client_addr.clone(),
-        }
-    }
 }
 
 /// An upload's body copied to the object store.
@@ -123,7 +143,7 @@ pub struct Received {
     pub sha256: String,
 }
 
-fn store_failed(e: impl std::fmt::Display) -> ApiError {
+pub(crate) fn store_failed(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(anyhow::anyhow!("copying an upload to the object store: {e}"))
 }
 
@@ -142,6 +162,15 @@ pub async fn receive(storage: &Storage, body: Spooled) -> Result<Received, ApiEr
     }
     writer.shutdown().await.map_err(store_failed)?;
     Ok(Received { key, size: body.size, sha256: body.sha256 })
+}
+
+/// Copies a small upload held in memory (a plan matrix) to the object store, under `imports/`.
+pub async fn receive_bytes(storage: &Storage, body: Vec<u8>) -> Result<Received, ApiError> {
+    use sha2::{Digest, Sha256};
+    let key = format!("imports/{}", Uuid::now_v7());
+    let (size, sha256) = (body.len() as u64, hex::encode(Sha256::digest(&body)));
+    storage.store.put(&Path::from(key.as_str()), object_store::PutPayload::from(body)).await.map_err(store_failed)?;
+    Ok(Received { key, size, sha256 })
 }
 
 /// Deletes a queued upload's body; a failure is logged (the bytes are then orphaned).
@@ -258,7 +287,7 @@ pub async fn process(
         .clone()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("queued import {} has no options", job.id)))
         .and_then(|o| serde_json::from_value(o).map_err(ApiError::internal))?;
-    let actor = stored.actor();
+    let actor = stored.uploader.actor();
     let key = job.storage_key.clone().unwrap_or_default();
     if job.attempts > MAX_ATTEMPTS {
         let error = ApiError::internal(anyhow::anyhow!("gave up after {MAX_ATTEMPTS} attempts"));
@@ -344,24 +373,38 @@ async fn fail(
     Ok(())
 }
 
-/// Claims and runs queued imports until `stop` turns true; between imports it waits
-/// `settings.poll`. An import in progress is finished before it stops (start-up bounds the
-/// wait by `MEJORA_SHUTDOWN_TIMEOUT`; past it the import's transaction rolls back and the
-/// import is claimed again after its lease).
+/// Claims and runs one queued upload of either kind (findings first); false when none waits.
+pub async fn work_once(db: &DatabaseConnection, storage: &Storage, settings: &RunnerSettings) -> Result<bool, ApiError> {
+    if let Some(job) = claim(db, settings.lease).await? {
+        let id = job.id;
+        if let Err(e) = process(db, storage, settings, job).await {
+            tracing::warn!(import = %id, error = %e, "an asynchronous upload failed; it is retried after its lease");
+        }
+        return Ok(true);
+    }
+    let plans = crate::services::plan_matrix::jobs::claim(db, settings.lease).await?;
+    if let Some(job) = plans {
+        let id = job.id;
+        if let Err(e) = crate::services::plan_matrix::jobs::process(db, storage, settings, job).await {
+            tracing::warn!(import = %id, error = %e, "an asynchronous plan upload failed; it is retried after its lease");
+        }
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Claims and runs queued uploads until `stop` turns true; when none waits it pauses
+/// `settings.poll`. An upload in progress is finished before it stops (start-up bounds the
+/// wait by `MEJORA_SHUTDOWN_TIMEOUT`; past it the upload's transaction rolls back and the
+/// upload is claimed again after its lease).
 pub async fn work(db: DatabaseConnection, storage: Storage, settings: RunnerSettings, mut stop: watch::Receiver<bool>) {
     loop {
         if *stop.borrow() {
             return;
         }
-        match claim(&db, settings.lease).await {
-            Ok(Some(job)) => {
-                let id = job.id;
-                if let Err(e) = process(&db, &storage, &settings, job).await {
-                    tracing::warn!(import = %id, error = %e, "an asynchronous upload failed; it is retried after its lease");
-                }
-                continue;
-            }
-            Ok(None) => {}
+        match work_once(&db, &storage, &settings).await {
+            Ok(true) => continue,
+            Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "could not look for queued uploads"),
         }
         tokio::select! {
