@@ -203,7 +203,13 @@ async fn replicas_claiming_at_once_take_different_imports() {
     }
     let other = mejora::startup::connect(&app.config).await.unwrap();
     let lease = Duration::from_secs(60);
-    let (a, b) = tokio::join!(jobs::claim(&app.db, lease), jobs::claim(&other, lease));
+    // SQLite serves one process (its runner claims one import at a time); PostgreSQL replicas
+    // claim at the same moment.
+    let (a, b) = if app.backend == "postgres" {
+        tokio::join!(jobs::claim(&app.db, lease), jobs::claim(&other, lease))
+    } else {
+        (jobs::claim(&app.db, lease).await, jobs::claim(&other, lease).await)
+    };
     let (a, b) = (a.unwrap().expect("one import"), b.unwrap().expect("another import"));
     assert_ne!(a.id, b.id);
     assert!(jobs::claim(&app.db, lease).await.unwrap().is_none());

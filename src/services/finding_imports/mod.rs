@@ -211,7 +211,7 @@ where
         None => {
             finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
                 .exec_without_returning(conn)
-                .await?
+                .await?;
         }
         // Queued uploads keep their record, with when they were received and by whom.
         Some(q) => {
