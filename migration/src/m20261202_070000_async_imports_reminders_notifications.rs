@@ -205,8 +205,10 @@ impl MigrationTrait for Migration {
             manager.alter_table(Table::alter().table(name("finding_import")).drop_column(name(col)).to_owned()).await?;
         }
         let conn = manager.get_connection();
-        conn.execute_unprepared("DELETE FROM finding_import WHERE status IN ('queued', 'running', 'succeeded', 'failed')")
-            .await?;
+        conn.execute_unprepared(
+            "DELETE FROM finding_import WHERE status IN ('queued', 'running', 'succeeded', 'failed')",
+        )
+        .await?;
         set_status_check(manager, NEW, OLD).await
     }
 }

@@ -2,22 +2,22 @@
 //! F14.1 (CSV, XLSX, JSON).
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::finding_imports::ImportFileForm;
+use crate::dto::plan_imports::PlanImportJobResponse;
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
 use crate::dto::FileBytes;
 use crate::error::{ApiError, ErrorCode, Problem};
-use crate::dto::plan_imports::PlanImportJobResponse;
 use crate::http::etag::ok_tagged;
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::prefer::{self, PreferHeader};
 use crate::http::upload::{self, Upload};
-use crate::services::finding_imports::jobs::receive_bytes;
 use crate::services::audit::Actor;
 use crate::services::calendar;
+use crate::services::finding_imports::jobs::receive_bytes;
 use crate::services::plan_matrix::export;
-use crate::services::plan_matrix::jobs;
 use crate::services::plan_matrix::import::{self, MatrixFormat};
+use crate::services::plan_matrix::jobs;
 use crate::services::plan_matrix::sireci;
 use crate::services::spool;
 use crate::services::spreadsheet;
@@ -117,7 +117,10 @@ pub async fn import_plan(
         let result = idempotency::write(&state.db, &auth, &key, &request, async |txn| {
             let record = jobs::enqueue(txn, &actor, org, format, &query, &stored).await?;
             let location = format!("/api/v1/plans/imports/{}", record.id);
-            Ok(Reply { status: 202, ..Reply::created(location, record.version, &PlanImportJobResponse::from(&record))? })
+            Ok(Reply {
+                status: 202,
+                ..Reply::created(location, record.version, &PlanImportJobResponse::from(&record))?
+            })
         })
         .await;
         return prefer::accepted(&state.storage, &stored.key, result).await;

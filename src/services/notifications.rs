@@ -182,13 +182,11 @@ pub fn texts(event_type: &str, data: &Value) -> (String, String) {
 async fn address(db: &DatabaseConnection, e: event::Model) -> Result<Vec<Written>, ApiError> {
     crate::services::transaction(db, async |txn| {
         let now = crate::services::now();
-        let marked = notified_event::Entity::insert(notified_event::ActiveModel {
-            event_id: Set(e.id),
-            processed_at: Set(now),
-        })
-        .on_conflict(OnConflict::column(notified_event::Column::EventId).do_nothing().to_owned())
-        .exec_without_returning(txn)
-        .await?;
+        let marked =
+            notified_event::Entity::insert(notified_event::ActiveModel { event_id: Set(e.id), processed_at: Set(now) })
+                .on_conflict(OnConflict::column(notified_event::Column::EventId).do_nothing().to_owned())
+                .exec_without_returning(txn)
+                .await?;
         if marked == 0 {
             return Ok(Vec::new());
         }
@@ -305,7 +303,13 @@ pub async fn list(
         select = select.filter(later);
     }
     let rows = select.limit(limit + 1).all(conn).await?;
-    Ok(Page::from_rows(rows, limit, "unread", |r| (Some(Value::Bool(r.read_at.is_none())), r.id), NotificationResponse::from))
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        "unread",
+        |r| (Some(Value::Bool(r.read_at.is_none())), r.id),
+        NotificationResponse::from,
+    ))
 }
 
 /// Marks one of the caller's notifications read (again: no change); 404 when it is not theirs.

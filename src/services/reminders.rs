@@ -112,20 +112,14 @@ pub async fn run_once(db: &DatabaseConnection, today: NaiveDate) -> Result<Raise
                 organization_id: found.organization_id,
                 raised_at: crate::services::now(),
             });
-            let event =
-                NewEvent::new(found.organization_id, event_type, AuditResource::Action, Some(found.id), &data)?;
+            let event = NewEvent::new(found.organization_id, event_type, AuditResource::Action, Some(found.id), &data)?;
             let wrote = crate::services::transaction(db, async |txn| {
-                let on_conflict = OnConflict::columns([
-                    reminder::Column::ActionId,
-                    reminder::Column::Kind,
-                    reminder::Column::Mark,
-                ])
-                .do_nothing()
-                .to_owned();
-                let inserted = reminder::Entity::insert(row)
-                    .on_conflict(on_conflict)
-                    .exec_without_returning(txn)
-                    .await?;
+                let on_conflict =
+                    OnConflict::columns([reminder::Column::ActionId, reminder::Column::Kind, reminder::Column::Mark])
+                        .do_nothing()
+                        .to_owned();
+                let inserted =
+                    reminder::Entity::insert(row).on_conflict(on_conflict).exec_without_returning(txn).await?;
                 if inserted == 0 {
                     return Ok(false);
                 }

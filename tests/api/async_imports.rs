@@ -3,8 +3,8 @@
 //! after the 202, a dead runner's import claimed again after its lease, idempotency, and the
 //! `import.completed` / `import.failed` events.
 use crate::helpers::*;
-use mejora::entities::event;
 use mejora::entities::enums::Role;
+use mejora::entities::event;
 use mejora::services::finding_imports::jobs::{self, RunnerSettings};
 use mejora::services::spreadsheet::Limits as SheetLimits;
 use mejora::services::storage::Storage;
@@ -276,8 +276,8 @@ async fn an_async_plan_matrix_ends_with_the_synchronous_reply_or_its_problem() {
     assert_eq!(done["status"], "succeeded", "{done}");
     let mut result = done["result"].clone();
     assert_eq!(result["plan_id"], done["plan_id"]);
-    let plan = json_of(app.get(&format!("/api/v1/plans/{}", done["plan_id"].as_str().unwrap()), &planner).await, 200)
-        .await;
+    let plan =
+        json_of(app.get(&format!("/api/v1/plans/{}", done["plan_id"].as_str().unwrap()), &planner).await, 200).await;
     assert_eq!(plan["code"], "TI.PL03");
     result["plan_id"] = sync["plan_id"].clone();
     assert_eq!(result, sync);

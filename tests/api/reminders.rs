@@ -51,12 +51,8 @@ async fn two_instances_on_one_database_raise_each_reminder_once() {
     // A second instance: its own connection pool on the same database.
     let other = mejora::startup::connect(&app.config).await.unwrap();
     let now = today();
-    let (a, b, c, d) = tokio::join!(
-        run_once(&app.db, now),
-        run_once(&other, now),
-        run_once(&app.db, now),
-        run_once(&other, now)
-    );
+    let (a, b, c, d) =
+        tokio::join!(run_once(&app.db, now), run_once(&other, now), run_once(&app.db, now), run_once(&other, now));
     let total: usize = [a, b, c, d].into_iter().map(|r| r.unwrap().due_soon).sum();
     assert_eq!(total, 6);
     assert_eq!(count(&app, "action.due_soon").await, 6);

@@ -220,7 +220,9 @@ pub async fn enqueue(
         attempts: 0,
         problem: None,
     };
-    finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone())).exec_without_returning(conn).await?;
+    finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
+        .exec_without_returning(conn)
+        .await?;
     Ok(record)
 }
 
@@ -255,7 +257,8 @@ pub async fn claim(db: &DatabaseConnection, lease: Duration) -> Result<Option<fi
             .add(Condition::all().add(Column::Status.eq(ImportStatus::Running)).add(Column::LeaseUntil.lt(now)));
         let mut select = finding_import::Entity::find().filter(claimable).order_by_asc(Column::Id).limit(1);
         if txn.get_database_backend() == DbBackend::Postgres {
-            select = select.lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
+            select = select
+                .lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
         }
         let Some(found) = select.one(txn).await? else {
             return Ok(None);
@@ -374,7 +377,11 @@ async fn fail(
 }
 
 /// Claims and runs one queued upload of either kind (findings first); false when none waits.
-pub async fn work_once(db: &DatabaseConnection, storage: &Storage, settings: &RunnerSettings) -> Result<bool, ApiError> {
+pub async fn work_once(
+    db: &DatabaseConnection,
+    storage: &Storage,
+    settings: &RunnerSettings,
+) -> Result<bool, ApiError> {
     if let Some(job) = claim(db, settings.lease).await? {
         let id = job.id;
         if let Err(e) = process(db, storage, settings, job).await {

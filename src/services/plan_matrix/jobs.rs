@@ -11,7 +11,9 @@ use crate::entities::plan_import;
 use crate::error::ApiError;
 use crate::services::audit::Actor;
 use crate::services::events::{self, NewEvent};
-use crate::services::finding_imports::jobs::{forget, store_failed, Received, RunnerSettings, StoredActor, MAX_ATTEMPTS};
+use crate::services::finding_imports::jobs::{
+    forget, store_failed, Received, RunnerSettings, StoredActor, MAX_ATTEMPTS,
+};
 use crate::services::storage::Storage;
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
