@@ -24,10 +24,10 @@ use bytes::Bytes;
 use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -190,36 +190,10 @@ pub async fn enqueue(
 ) -> Result<finding_import::Model, ApiError> {
     let now = crate::services::now();
     let options = serde_json::to_value(StoredOptions::new(req, actor)).map_err(ApiError::internal)?;
-    let record = finding_import::Model {
-        id: Uuid::now_v7(),
-        format: req.format,
-        mode: req.mode,
-        dry_run: req.dry_run,
-        on_conflict: req.on_conflict,
-        status: ImportStatus::Queued,
-        file_sha256: received.sha256.clone(),
-        size_bytes: i64::try_from(received.size).unwrap_or(i64::MAX),
-        received: 0,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: 0,
-        error_count: 0,
-        errors: serde_json::json!([]),
-        warnings: None,
-        duration_ms: 0,
-        organization_id: org,
-        created_at: now,
-        updated_at: now,
-        created_by: actor.id,
-        updated_by: actor.id,
-        version: 1,
-        options: Some(options),
-        storage_key: Some(received.key.clone()),
-        lease_until: None,
-        attempts: 0,
-        problem: None,
-    };
+    let file = (received.sha256.as_str(), received.size);
+    let mut record = super::blank_record(org, actor.id, req, req.format, ImportStatus::Queued, file, now);
+    record.options = Some(options);
+    record.storage_key = Some(received.key.clone());
     finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
         .exec_without_returning(conn)
         .await?;
@@ -250,12 +224,52 @@ pub(super) async fn emit_outcome(conn: &impl ConnectionTrait, record: &finding_i
 /// row locked by the import's transaction) is never taken.
 pub async fn claim(db: &DatabaseConnection, lease: Duration) -> Result<Option<finding_import::Model>, ApiError> {
     use finding_import::Column;
+    let columns = QueueColumns {
+        id: Column::Id,
+        status: Column::Status,
+        lease_until: Column::LeaseUntil,
+        attempts: Column::Attempts,
+        updated_at: Column::UpdatedAt,
+        version: Column::Version,
+    };
+    claim_next::<finding_import::Entity>(db, lease, columns).await
+}
+
+/// The columns of a table of queued uploads (`finding_import`, `plan_import`).
+#[derive(Debug, Clone, Copy)]
+pub struct QueueColumns<C> {
+    /// Time-ordered id.
+    pub id: C,
+    /// An [`ImportStatus`].
+    pub status: C,
+    /// End of the claimer's lease.
+    pub lease_until: C,
+    /// Claims so far.
+    pub attempts: C,
+    /// Last change.
+    pub updated_at: C,
+    /// Row version.
+    pub version: C,
+}
+
+/// Claims the oldest row of a queue that is `queued`, or `running` with its lease expired:
+/// it becomes `running` for `lease`, one more attempt. On PostgreSQL the row is read
+/// `FOR UPDATE SKIP LOCKED`, so concurrent claimers take different rows.
+pub async fn claim_next<E>(
+    db: &DatabaseConnection,
+    lease: Duration,
+    columns: QueueColumns<E::Column>,
+) -> Result<Option<E::Model>, ApiError>
+where
+    E: EntityTrait,
+{
+    let QueueColumns { id, status, lease_until, attempts, updated_at, version } = columns;
     crate::services::transaction(db, async |txn| {
         let now = crate::services::now();
         let claimable = Condition::any()
-            .add(Column::Status.eq(ImportStatus::Queued))
-            .add(Condition::all().add(Column::Status.eq(ImportStatus::Running)).add(Column::LeaseUntil.lt(now)));
-        let mut select = finding_import::Entity::find().filter(claimable).order_by_asc(Column::Id).limit(1);
+            .add(status.eq(ImportStatus::Queued))
+            .add(Condition::all().add(status.eq(ImportStatus::Running)).add(lease_until.lt(now)));
+        let mut select = E::find().filter(claimable).order_by_asc(id).limit(1);
         if txn.get_database_backend() == DbBackend::Postgres {
             select = select
                 .lock_with_behavior(sea_orm::sea_query::LockType::Update, sea_orm::sea_query::LockBehavior::SkipLocked);
@@ -263,14 +277,18 @@ pub async fn claim(db: &DatabaseConnection, lease: Duration) -> Result<Option<fi
         let Some(found) = select.one(txn).await? else {
             return Ok(None);
         };
-        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
-        let mut active = found.clone().into_active_model();
-        active.status = Set(ImportStatus::Running);
-        active.lease_until = Set(Some(now + lease));
-        active.attempts = Set(found.attempts + 1);
-        active.updated_at = Set(now);
-        active.version = Set(found.version + 1);
-        Ok(Some(active.update(txn).await?))
+        let key = found.get(id);
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
+        E::update_many()
+            .col_expr(status, Expr::value(ImportStatus::Running))
+            .col_expr(lease_until, Expr::value(until))
+            .col_expr(attempts, Expr::col(attempts).add(1))
+            .col_expr(updated_at, Expr::value(now))
+            .col_expr(version, Expr::col(version).add(1))
+            .filter(id.eq(key.clone()))
+            .exec(txn)
+            .await?;
+        Ok(E::find().filter(id.eq(key)).one(txn).await?)
     })
     .await
 }

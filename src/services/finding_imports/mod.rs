@@ -116,6 +116,48 @@ fn parse_failure(err: ParseError, format: ImportFormat, file_part: bool) -> ApiE
     }
 }
 
+/// The record of an upload of `org` by `actor` of a file (`sha256`, `size`), nothing counted yet.
+fn blank_record(
+    org: Uuid,
+    actor: Option<Uuid>,
+    req: &ImportRequest,
+    format: ImportFormat,
+    status: ImportStatus,
+    (sha256, size): (&str, u64),
+    now: chrono::DateTime<chrono::Utc>,
+) -> finding_import::Model {
+    finding_import::Model {
+        id: Uuid::now_v7(),
+        format,
+        mode: req.mode,
+        dry_run: req.dry_run,
+        on_conflict: req.on_conflict,
+        status,
+        file_sha256: sha256.to_string(),
+        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        received: 0,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: 0,
+        error_count: 0,
+        errors: serde_json::json!([]),
+        warnings: None,
+        duration_ms: 0,
+        organization_id: org,
+        created_at: now,
+        updated_at: now,
+        created_by: actor,
+        updated_by: actor,
+        version: 1,
+        options: None,
+        storage_key: None,
+        lease_until: None,
+        attempts: 0,
+        problem: None,
+    }
+}
+
 /// Imports the findings in `body` for `org` inside `conn` (a transaction; the caller commits).
 /// Returns the stored import record; its status is `rejected` when an all-or-nothing upload
 /// had invalid rows, in which case no finding was written.
@@ -176,36 +218,11 @@ where
     let started = Instant::now();
     let now = super::now();
     let asynchronous = queued.is_some();
-    let mut record = finding_import::Model {
-        id: queued.as_ref().map_or_else(Uuid::now_v7, |q| q.id),
-        format,
-        mode: req.mode,
-        dry_run: req.dry_run,
-        on_conflict: req.on_conflict,
-        status: ImportStatus::Completed,
-        file_sha256: body.sha256.clone(),
-        size_bytes: i64::try_from(body.size).unwrap_or(i64::MAX),
-        received: 0,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: 0,
-        error_count: 0,
-        errors: serde_json::json!([]),
-        warnings: None,
-        duration_ms: 0,
-        organization_id: org,
-        created_at: now,
-        updated_at: now,
-        created_by: actor.id,
-        updated_by: actor.id,
-        version: 1,
-        options: None,
-        storage_key: None,
-        lease_until: None,
-        attempts: 0,
-        problem: None,
-    };
+    let file = (body.sha256.as_str(), body.size);
+    let mut record = blank_record(org, actor.id, req, format, ImportStatus::Completed, file, now);
+    if let Some(q) = &queued {
+        record.id = q.id;
+    }
     match &queued {
         // The record goes in first: the findings point at it.
         None => {

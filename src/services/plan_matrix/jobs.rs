@@ -12,16 +12,13 @@ use crate::error::ApiError;
 use crate::services::audit::Actor;
 use crate::services::events::{self, NewEvent};
 use crate::services::finding_imports::jobs::{
-    forget, store_failed, Received, RunnerSettings, StoredActor, MAX_ATTEMPTS,
+    claim_next, forget, store_failed, QueueColumns, Received, RunnerSettings, StoredActor, MAX_ATTEMPTS,
 };
 use crate::services::storage::Storage;
 use object_store::path::Path;
 use object_store::ObjectStoreExt;
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
@@ -85,28 +82,15 @@ pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<(i3
 /// `finding_imports::jobs::claim`).
 pub async fn claim(db: &DatabaseConnection, lease: Duration) -> Result<Option<plan_import::Model>, ApiError> {
     use plan_import::Column;
-    crate::services::transaction(db, async |txn| {
-        let now = crate::services::now();
-        let claimable = Condition::any()
-            .add(Column::Status.eq(ImportStatus::Queued))
-            .add(Condition::all().add(Column::Status.eq(ImportStatus::Running)).add(Column::LeaseUntil.lt(now)));
-        let mut select = plan_import::Entity::find().filter(claimable).order_by_asc(Column::Id).limit(1);
-        if txn.get_database_backend() == DbBackend::Postgres {
-            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let Some(found) = select.one(txn).await? else {
-            return Ok(None);
-        };
-        let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
-        let mut active = found.clone().into_active_model();
-        active.status = Set(ImportStatus::Running);
-        active.lease_until = Set(Some(now + lease));
-        active.attempts = Set(found.attempts + 1);
-        active.updated_at = Set(now);
-        active.version = Set(found.version + 1);
-        Ok(Some(active.update(txn).await?))
-    })
-    .await
+    let columns = QueueColumns {
+        id: Column::Id,
+        status: Column::Status,
+        lease_until: Column::LeaseUntil,
+        attempts: Column::Attempts,
+        updated_at: Column::UpdatedAt,
+        version: Column::Version,
+    };
+    claim_next::<plan_import::Entity>(db, lease, columns).await
 }
 
 /// Ends a claimed matrix upload in the caller's transaction, when it is still the claimer's:
