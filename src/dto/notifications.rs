@@ -13,8 +13,8 @@ pub struct NotificationResponse {
     pub id: Uuid,
     /// The integration event it tells about (the same id a webhook delivery carries).
     pub event_id: Uuid,
-    /// Type of that event (an `EventType` code such as `action.due_soon`).
-    #[schema(example = "action.due_soon")]
+    /// Type of that event (`action.due_soon`, `import.completed`…).
+    #[schema(value_type = crate::entities::enums::EventType, example = "action.due_soon")]
     pub event_type: String,
     /// Kind of resource it is about (an `AuditResource` code such as `action`).
     #[schema(example = "action")]
