@@ -96,6 +96,36 @@ pub struct Config {
     pub rate_limits: rate_limits::Limits,
     /// `MEJORA_SHUTDOWN_TIMEOUT` (seconds): how long SIGTERM waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Background work: asynchronous uploads, reminders, notifications (`MEJORA_BACKGROUND*`).
+    pub background: Background,
+    /// `MEJORA_SMTP_URL`: where notifications and reminders go by e-mail (off when unset).
+    pub smtp: Option<Smtp>,
+}
+
+/// The background runners started with the server.
+#[derive(Debug, Clone)]
+pub struct Background {
+    /// `MEJORA_BACKGROUND` (`on` by default; `off` starts no runner, e.g. for a replica that
+    /// only answers requests).
+    pub enabled: bool,
+    /// `MEJORA_JOB_POLL_MS` (default 1000): pause between looks for queued uploads and new
+    /// events when there was none.
+    pub poll: Duration,
+    /// `MEJORA_IMPORT_LEASE` (seconds, default 300): how long a runner's claim on an upload
+    /// lasts before another runner may take it again (a runner that died).
+    pub import_lease: Duration,
+    /// `MEJORA_REMINDER_INTERVAL` (seconds, default 3600): how often reminders are looked for.
+    pub reminder_interval: Duration,
+}
+
+/// Outgoing mail.
+#[derive(Debug, Clone)]
+pub struct Smtp {
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://…:465` (TLS) or
+    /// `smtp://host:25?tls=none` (plain, a local relay).
+    pub url: SecretString,
+    /// `MEJORA_SMTP_FROM` (default `mejora@localhost`): the sender.
+    pub from: String,
 }
 
 /// Operator overrides of the spreadsheet reader's limits; an unset one keeps the default of
@@ -204,6 +234,29 @@ impl Config {
             metrics_bind_explicit: var("MEJORA_METRICS_BIND").is_some(),
             rate_limits,
             shutdown_timeout: Duration::from_secs(parse(&var, "MEJORA_SHUTDOWN_TIMEOUT", "30")?),
+            background: Background {
+                enabled: match var("MEJORA_BACKGROUND").as_deref().map(str::trim) {
+                    None | Some("on") => true,
+                    Some("off") => false,
+                    Some(other) => return Err(err("MEJORA_BACKGROUND", format!("expected on or off, got {other:?}"))),
+                },
+                poll: match parse::<u64>(&var, "MEJORA_JOB_POLL_MS", "1000")? {
+                    0 => return Err(err("MEJORA_JOB_POLL_MS", "at least 1 millisecond")),
+                    ms => Duration::from_millis(ms),
+                },
+                import_lease: match parse::<u64>(&var, "MEJORA_IMPORT_LEASE", "300")? {
+                    0 => return Err(err("MEJORA_IMPORT_LEASE", "at least 1 second")),
+                    secs => Duration::from_secs(secs),
+                },
+                reminder_interval: match parse::<u64>(&var, "MEJORA_REMINDER_INTERVAL", "3600")? {
+                    0 => return Err(err("MEJORA_REMINDER_INTERVAL", "at least 1 second")),
+                    secs => Duration::from_secs(secs),
+                },
+            },
+            smtp: var("MEJORA_SMTP_URL").map(|url| Smtp {
+                url: SecretString::from(url),
+                from: var("MEJORA_SMTP_FROM").unwrap_or_else(|| "mejora@localhost".into()),
+            }),
             database_url,
             bind,
             environment,

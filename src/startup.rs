@@ -8,6 +8,7 @@ use crate::http::query_schema::QueryRules;
 use crate::http::{self, RouteTable};
 use crate::openapi;
 use crate::routes;
+use crate::services::background::{self, Runners};
 use crate::services::bootstrap;
 use crate::services::storage::Storage;
 use crate::state::AppState;
@@ -60,6 +61,8 @@ pub struct Application {
     server: Server,
     bootstrap: Option<bootstrap::Created>,
     metrics: Option<crate::ops::metrics::MetricsServer>,
+    runners: Runners,
+    shutdown_timeout: std::time::Duration,
 }
 
 impl Application {
@@ -97,8 +100,9 @@ impl Application {
             }
             None => None,
         };
-        let server = run(listener, config, db)?;
-        Ok(Self { port, server, bootstrap: None, metrics })
+        let shutdown_timeout = config.shutdown_timeout;
+        let (server, runners) = run(listener, config, db)?;
+        Ok(Self { port, server, bootstrap: None, metrics, runners, shutdown_timeout })
     }
 
     /// The port actually bound (useful with port 0).
@@ -118,12 +122,15 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to
     /// `MEJORA_SHUTDOWN_TIMEOUT`, 30 s by default); a request still running then is dropped,
-    /// and with it its open transaction, which rolls back.
+    /// and with it its open transaction, which rolls back. The background runners (uploads,
+    /// reminders, notifications) are then stopped, with the same bound on the work in progress.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.metrics {
+        let served = match self.metrics {
             Some(metrics) => futures_util::future::try_join(self.server, metrics.server).await.map(|_| ()),
             None => self.server.await,
-        }
+        };
+        self.runners.stop(self.shutdown_timeout).await;
+        served
     }
 }
 
@@ -152,6 +159,7 @@ fn cors(origins: &[String], local_dev: bool) -> Cors {
             header::ACCEPT_LANGUAGE,
             header::IF_MATCH,
             header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("prefer"),
             header::HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([
@@ -160,6 +168,7 @@ fn cors(origins: &[String], local_dev: bool) -> Cors {
             header::RETRY_AFTER,
             header::HeaderName::from_static("x-request-id"),
             header::HeaderName::from_static("idempotent-replayed"),
+            header::HeaderName::from_static("preference-applied"),
             // A browser frontend can only pace itself on the rate-limit headers it may read.
             header::HeaderName::from_static("ratelimit"),
             header::HeaderName::from_static("ratelimit-policy"),
@@ -188,7 +197,7 @@ async fn to_docs() -> HttpResponse {
     HttpResponse::Found().insert_header((header::LOCATION, "/docs/")).finish()
 }
 
-fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow::Result<Server> {
+fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow::Result<(Server, Runners)> {
     let tokens = TokenService::new(&config);
     let document = openapi::document();
     let table = web::Data::new(RouteTable::from_openapi(&document));
@@ -198,6 +207,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     let spec = web::Data::new(SpecJson(Bytes::from(serde_json::to_vec(&document)?)));
     drop(document);
     let storage = Storage::from_url(&config.storage_url)?;
+    let runners = background::start(&db, &storage, &config)?;
     let config = Arc::new(config);
     let principals = Arc::new(PrincipalCache::default());
     let authenticator =
@@ -244,7 +254,7 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     if config.workers > 0 {
         server = server.workers(config.workers);
     }
-    Ok(server.run())
+    Ok((server.run(), runners))
 }
 
 /// Logs one line per configured dependency, without secrets (passwords, keys, tokens).
@@ -261,6 +271,10 @@ pub fn log_dependencies(config: &Config) {
         None => tracing::info!(dependency = "metrics", "metrics: off (MEJORA_METRICS_BIND=off)"),
     }
     tracing::info!(dependency = "rate_limits", "rate limits: {}", config.rate_limits.describe());
+    match &config.smtp {
+        Some(smtp) => tracing::info!(dependency = "smtp", "mail: {}", crate::services::mail::describe(smtp)),
+        None => tracing::info!(dependency = "smtp", "mail: off (MEJORA_SMTP_URL is not set)"),
+    }
     match traces::endpoint() {
         Some(endpoint) if traces::enabled() => {
             tracing::info!(dependency = "traces", "traces: OTLP http/protobuf to {}", redact(&endpoint))

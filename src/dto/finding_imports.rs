@@ -151,6 +151,11 @@ pub struct ImportResponse {
     pub errors: Vec<FieldError>,
     /// What the upload ignored: columns that are not findings columns (`unknown_column`).
     pub warnings: Vec<FieldError>,
+    /// An asynchronous upload that `failed` as a whole (a file that cannot be read, missing
+    /// columns): the problem the synchronous reply would have answered. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::error::Problem>)]
+    pub problem: Option<serde_json::Value>,
 }
 
 impl From<&finding_import::Model> for ImportSummary {
@@ -191,7 +196,7 @@ impl From<finding_import::Model> for ImportResponse {
     fn from(m: finding_import::Model) -> Self {
         let errors = serde_json::from_value(m.errors.clone()).unwrap_or_default();
         let warnings = m.warnings.clone().and_then(|w| serde_json::from_value(w).ok()).unwrap_or_default();
-        ImportResponse { summary: ImportSummary::from(&m), errors, warnings }
+        ImportResponse { summary: ImportSummary::from(&m), errors, warnings, problem: m.problem.clone() }
     }
 }
 

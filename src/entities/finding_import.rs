@@ -30,6 +30,18 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     pub updated_by: Option<Uuid>,
     pub version: i32,
+    /// Asynchronous uploads: the options the runner reads the spooled body with.
+    pub options: Option<Json>,
+    /// Asynchronous uploads: key of the spooled body in the object store, until it ran.
+    pub storage_key: Option<String>,
+    /// Asynchronous uploads: until when the runner that claimed it holds it (a dead runner's
+    /// import is claimed again after this).
+    pub lease_until: Option<DateTimeUtc>,
+    /// Asynchronous uploads: how many times a runner claimed it.
+    pub attempts: i32,
+    /// An upload that failed as a whole (unreadable file, missing columns): the problem the
+    /// synchronous reply would have been.
+    pub problem: Option<Json>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

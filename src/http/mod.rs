@@ -4,6 +4,7 @@
 pub mod etag;
 pub mod idempotency;
 pub mod json;
+pub mod prefer;
 pub mod query_schema;
 pub mod upload;
 

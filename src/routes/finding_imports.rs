@@ -10,9 +10,10 @@ use crate::dto::FileBytes;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::etag::ok_tagged;
 use crate::http::idempotency::{self, IdempotencyKey, Reply, Written};
+use crate::http::prefer::{self, PreferHeader};
 use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
-use crate::services::finding_imports::{self, Encoding, ImportRequest};
+use crate::services::finding_imports::{self, jobs, Encoding, ImportRequest};
 use crate::services::spool::{self, Limits};
 use crate::services::spreadsheet::Limits as SheetLimits;
 use crate::state::AppState;
@@ -67,6 +68,14 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
 /// no finding (the record is kept). The body limit is `MEJORA_IMPORT_LIMIT`. The body is
 /// received whole (into a temporary file) before anything is written; a client that sends
 /// nothing for `MEJORA_UPLOAD_IDLE_TIMEOUT` seconds (default 30) is answered 408 `upload_stalled`.
+///
+/// With `Prefer: respond-async` the reply is `202 Accepted` as soon as the body is received
+/// and stored: `Location` names the import record, `Preference-Applied: respond-async` says the
+/// preference was honoured, and the record's `status` goes `queued` → `running` →
+/// `succeeded` (the counts, row errors and warnings the synchronous reply would have had) or
+/// `failed` (invalid rows in `atomic` mode: `errors`; a file that cannot be read: `problem`).
+/// The client may disconnect after the 202; poll `GET /findings/imports/{id}` (or read the
+/// `import.completed` / `import.failed` notification). Synchronous is the default.
 #[utoipa::path(tag = "findings", security(("bearer" = [])),
     request_body(description = "The findings: a CSV file with a header row, or a JSON array of objects; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
@@ -75,9 +84,10 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv, application/json, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))),
         )),
-    params(ImportQuery, IdempotencyKey),
+    params(ImportQuery, IdempotencyKey, PreferHeader),
     responses(
         (status = 201, description = "Import record (also for dry runs, and for partial uploads with rejected rows)", body = ImportResponse, headers(("Location" = String, description = "URL of the import record"))),
+        (status = 202, description = "`Prefer: respond-async`: the upload was received and is queued; poll the record at `Location` until its status is `succeeded` or `failed`", body = ImportResponse, headers(("Location" = String, description = "URL of the import record"), ("Preference-Applied" = String, description = "`respond-async`"))),
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
         (status = 408, description = "`upload_stalled`: no bytes arrived for MEJORA_UPLOAD_IDLE_TIMEOUT seconds; nothing was written", body = Problem),
         (status = 413, description = "`payload_too_large`: body larger than MEJORA_IMPORT_LIMIT; `spreadsheet_too_large`: an XLSX workbook over a reading limit (MEJORA_SHEET_*)", body = Problem),
@@ -112,6 +122,19 @@ pub async fn import_findings(
     let body = spool::spool(upload, limits).await?;
     let actor = Actor::from(&auth.principal);
     let request = options.fingerprint(&body.sha256);
+    if prefer::respond_async(&req) {
+        // Copied to the object store before the answer, so the client may disconnect.
+        let received = jobs::receive(&state.storage, body).await?;
+        let org = auth.organization_id;
+        let result = idempotency::write(&state.db, &auth, &key, &(&request, "respond-async"), async |txn| {
+            let record = jobs::enqueue(txn, &actor, org, &options, &received).await?;
+            let location = format!("/api/v1/findings/imports/{}", record.id);
+            let version = record.version;
+            Ok(Reply { status: 202, ..Reply::created(location, version, &ImportResponse::from(record))? })
+        })
+        .await;
+        return prefer::accepted(&state.storage, &received.key, result).await;
+    }
     idempotency::write_or_refuse(&state.db, &auth, &key, &request, async |txn| {
         let record = finding_imports::run(txn, &actor, auth.organization_id, &options, body).await?;
         let location = format!("/api/v1/findings/imports/{}", record.id);

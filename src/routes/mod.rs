@@ -13,6 +13,7 @@ pub mod finding_imports;
 pub mod findings;
 pub mod health;
 pub mod me;
+pub mod notifications;
 pub mod objectives;
 pub mod organizations;
 pub mod plan_lifecycle;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 fn api(cfg: &mut ServiceConfig) {
     auth::configure(cfg);
     me::configure(cfg);
+    notifications::configure(cfg);
     organizations::configure(cfg);
     users::configure(cfg);
     service_accounts::configure(cfg);

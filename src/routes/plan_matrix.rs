@@ -3,17 +3,22 @@
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::finding_imports::ImportFileForm;
 use crate::dto::paths::PlanPath;
+use crate::dto::plan_imports::PlanImportJobResponse;
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
 use crate::dto::FileBytes;
 use crate::error::{ApiError, ErrorCode, Problem};
+use crate::http::etag::ok_tagged;
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::prefer::{self, PreferHeader};
 use crate::http::upload::{self, Upload};
 use crate::services::audit::Actor;
 use crate::services::calendar;
+use crate::services::finding_imports::jobs::receive_bytes;
 use crate::services::plan_matrix::export;
 use crate::services::plan_matrix::import::{self, MatrixFormat};
+use crate::services::plan_matrix::jobs;
 use crate::services::plan_matrix::sireci;
 use crate::services::spool;
 use crate::services::spreadsheet;
@@ -64,6 +69,11 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
 /// creates no action. All or nothing: any row error answers 422 `import_rejected` with every row
 /// error and writes nothing. `dry_run=true` checks everything (including the code being free)
 /// and answers 200 without writing.
+///
+/// With `Prefer: respond-async` the reply is `202 Accepted` once the body is received and
+/// stored, with `Location` of the upload record (`GET /plans/imports/{id}`) and
+/// `Preference-Applied: respond-async`; the record goes `queued` → `running` → `succeeded`
+/// (`result`: this operation's reply) or `failed` (`problem`: the problem it would answer).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
     request_body(description = "The matrix: CSV with a header row, an XLSX workbook, or JSON like the seed; as the body itself, or as the part `file` of a multipart/form-data body",
         content(
@@ -72,9 +82,10 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
             (FileBytes = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             (ImportFileForm = "multipart/form-data", encoding(("file" = (content_type = "text/csv, application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))),
         )),
-    params(PlanImportQuery, IdempotencyKey),
+    params(PlanImportQuery, IdempotencyKey, PreferHeader),
     responses(
         (status = 200, description = "Dry run: what would be created", body = PlanImportResponse),
+        (status = 202, description = "`Prefer: respond-async`: the matrix was received and is queued; poll the record at `Location` until its status is `succeeded` or `failed`", body = PlanImportJobResponse, headers(("Location" = String, description = "URL of the upload record"), ("Preference-Applied" = String, description = "`respond-async`"))),
         (status = 201, description = "Plan created", body = PlanImportResponse, headers(("Location" = String, description = "URL of the plan"))),
         (status = 400, description = "Malformed JSON, or the body ended before it was complete", body = Problem),
         (status = 408, description = "`upload_stalled`: no bytes arrived for MEJORA_UPLOAD_IDLE_TIMEOUT seconds; nothing was written", body = Problem),
@@ -99,6 +110,21 @@ pub async fn import_plan(
     // Received whole before any database work (a slow client holds no connection).
     let body = spool::collect(upload, received).await?;
     let query = query.into_inner();
+    if prefer::respond_async(&req) {
+        let (actor, org) = (Actor::from(&auth.principal), auth.organization_id);
+        let stored = receive_bytes(&state.storage, body).await?;
+        let request = ("import_plan", &query, format.as_str(), &stored.sha256, "respond-async");
+        let result = idempotency::write(&state.db, &auth, &key, &request, async |txn| {
+            let record = jobs::enqueue(txn, &actor, org, format, &query, &stored).await?;
+            let location = format!("/api/v1/plans/imports/{}", record.id);
+            Ok(Reply {
+                status: 202,
+                ..Reply::created(location, record.version, &PlanImportJobResponse::from(&record))?
+            })
+        })
+        .await;
+        return prefer::accepted(&state.storage, &stored.key, result).await;
+    }
     let limits = spreadsheet::Limits::matrix().with(&state.config.sheet_limits);
     let parsed = import::parse(format, &body, &query, &limits)?;
     let actor = Actor::from(&auth.principal);
@@ -192,6 +218,24 @@ pub async fn export_plan(
         .body(bytes))
 }
 
+/// Get an asynchronous plan upload
+///
+/// A plan matrix sent with `Prefer: respond-async`: its status, and once done the reply the
+/// synchronous upload would have given (`result`) or its problem (`problem`).
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Upload id")), responses(
+    (status = 200, description = "The upload record", body = PlanImportJobResponse),
+    (status = 404, description = "No such upload in your organization", body = Problem),
+))]
+#[get("/plans/imports/{id}")]
+pub async fn get_plan_import(
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (version, found) = jobs::get(&state.db, auth.organization_id, *id).await?;
+    Ok(ok_tagged(version, &found))
+}
+
 pub(super) fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(import_plan).service(export_plan);
+    cfg.service(import_plan).service(get_plan_import).service(export_plan);
 }

@@ -9,6 +9,7 @@ pub mod action_evaluation;
 pub mod action_queries;
 pub mod actions;
 pub mod audit;
+pub mod background;
 pub mod backup;
 pub mod bootstrap;
 pub mod calendar;
@@ -20,6 +21,8 @@ pub mod finding_imports;
 pub mod findings;
 pub mod idempotency;
 pub mod login_throttle;
+pub mod mail;
+pub mod notifications;
 pub mod objectives;
 pub mod organizations;
 pub mod plan_actions;
@@ -28,6 +31,7 @@ pub mod plan_matrix;
 pub mod plans;
 pub mod progress;
 pub mod reformulation;
+pub mod reminders;
 pub mod reporting_periods;
 pub mod reports;
 pub mod service_accounts;
@@ -49,7 +53,8 @@ crate::org_scoped!(
     action,
     evidence,
     evidence_file,
-    reporting_period
+    reporting_period,
+    plan_import
 );
 
 /// The current instant at microsecond precision, the precision PostgreSQL stores, so a reply

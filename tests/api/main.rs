@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 mod action_evaluation;
 mod actions;
+mod async_imports;
 mod audit;
 mod auth;
 mod categories;
@@ -19,6 +20,7 @@ mod hardening;
 mod helpers;
 mod import_audit;
 mod matrix;
+mod notifications;
 mod objectives;
 mod openapi_refs;
 mod ops;
@@ -30,10 +32,12 @@ mod plans;
 mod progress_rules;
 mod query_schema;
 mod refusal_order;
+mod reminders;
 mod reporting_periods;
 mod reports;
 mod security;
 mod sireci;
+mod smtp_receiver;
 mod spreadsheet_limits;
 mod tenancy;
 mod upload_multipart;

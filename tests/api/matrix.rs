@@ -16,6 +16,9 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
     BTreeMap::from([
         ("me", Some(ALL)),
         ("change_password", Some(ALL)),
+        ("list_notifications", Some(ALL)),
+        ("read_notification", Some(ALL)),
+        ("read_all_notifications", Some(ALL)),
         ("create_organization", None),
         ("list_organizations", Some(ALL)),
         ("get_organization", Some(ALL)),
@@ -82,6 +85,7 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
         ("download_file", Some(ALL)),
         ("delete_file", Some(&[Admin, Planner, Responsible][..])),
         ("import_plan", Some(&[Admin, Planner][..])),
+        ("get_plan_import", Some(ALL)),
         ("export_plan", Some(ALL)),
         ("plan_report", Some(ALL)),
         ("dashboard", Some(ALL)),

@@ -294,7 +294,57 @@ async fn organization_b(app: &TestApp) -> OrgB {
     let close = format!("/api/v1/reporting-periods/{}/close", id(&period));
     let period = id(&json_of(post_if_match(app, &close, &admin.token, &etag_of(&period), &json!({})).await, 200).await);
 
+    // An asynchronous plan upload, finished before anything is compared.
+    let matrix = "CATEGORÍAS,PUNTAJE,DISEÑO ALTERNATIVAS DE MEJORA,MEJORAS PARA IMPLEMENTAR (INCLUIR PLAZO DE LA IMPLEMENTACIÓN),EVALUACIÓN DE LA EFICACIA DE LAS ACCIONES IMPLEMENTADAS\n\
+                  Transparencia,40,Publicar más,\"1) Portal\nFecha: (01/08/2024 al 31/12/2027)\",Cumplimiento\n";
+    let res = app
+        .request(
+            Method::POST,
+            "/api/v1/plans/imports?code=B-ASYNC&title=Plan%20SECRETO-B&start_date=2024-08-01&end_date=2027-12-31",
+            Some(&run.planner),
+        )
+        .header("Content-Type", "text/csv")
+        .header("Prefer", "respond-async")
+        .body(matrix)
+        .send()
+        .await
+        .unwrap();
+    let plan_import = id(&json_of(res, 202).await);
+    let mut waited = 0;
+    loop {
+        let path = format!("/api/v1/plans/imports/{plan_import}");
+        let status = json_of(app.get(&path, &run.planner).await, 200).await["status"].clone();
+        if status == "succeeded" {
+            break;
+        }
+        assert!(waited < 300 && status != "failed", "B's plan upload: {status}");
+        waited += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // A notification of B's admin, as the notifier addresses one.
+    let notification = Uuid::now_v7();
+    let row = mejora::entities::notification::Model {
+        id: notification,
+        organization_id: app.org_id,
+        user_id: admin.id,
+        event_id: Uuid::now_v7(),
+        event_type: "import.completed".into(),
+        resource_type: "finding_import".into(),
+        resource_id: Some(import),
+        title: format!("Carga completada {MARKER}"),
+        body: format!("La carga de hallazgos terminó {MARKER}."),
+        created_at: chrono::Utc::now(),
+        read_at: None,
+    };
+    sea_orm::EntityTrait::insert(mejora::entities::notification::ActiveModel::from(row))
+        .exec_without_returning(&app.db)
+        .await
+        .unwrap();
+
     let targets = [
+        ("/api/v1/me/notifications", vec![notification]),
+        ("/api/v1/plans/imports", vec![plan_import]),
         ("/api/v1/plans", vec![plan, id(&draft)]),
         ("/api/v1/reporting-periods", vec![period]),
         ("/api/v1/actions", vec![action, draft_action]),

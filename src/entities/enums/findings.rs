@@ -124,5 +124,14 @@ labeled_enum! {
         Completed = "completed", "Completed", "Completada";
         /// All-or-nothing upload with invalid rows: nothing was written.
         Rejected = "rejected", "Rejected", "Rechazada";
+        /// Sent with `Prefer: respond-async`: received and waiting for a runner.
+        Queued = "queued", "Queued", "En cola";
+        /// A runner is processing it.
+        Running = "running", "Running", "En proceso";
+        /// Asynchronous upload whose rows were processed as the mode says.
+        Succeeded = "succeeded", "Succeeded", "Exitosa";
+        /// Asynchronous upload that wrote nothing: invalid rows in `atomic` mode (see `errors`)
+        /// or a file that could not be read (see `problem`).
+        Failed = "failed", "Failed", "Fallida";
     }
 }

@@ -4,6 +4,7 @@
 //! each batch with one statement while the next is parsed. Everything happens in the caller's
 //! transaction, inside a savepoint for the rows. One audit event records the upload.
 mod decode;
+pub mod jobs;
 mod parse;
 mod rows;
 mod write;
@@ -115,6 +116,48 @@ fn parse_failure(err: ParseError, format: ImportFormat, file_part: bool) -> ApiE
     }
 }
 
+/// The record of an upload of `org` by `actor` of a file (`sha256`, `size`), nothing counted yet.
+fn blank_record(
+    org: Uuid,
+    actor: Option<Uuid>,
+    req: &ImportRequest,
+    format: ImportFormat,
+    status: ImportStatus,
+    (sha256, size): (&str, u64),
+    now: chrono::DateTime<chrono::Utc>,
+) -> finding_import::Model {
+    finding_import::Model {
+        id: Uuid::now_v7(),
+        format,
+        mode: req.mode,
+        dry_run: req.dry_run,
+        on_conflict: req.on_conflict,
+        status,
+        file_sha256: sha256.to_string(),
+        size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
+        received: 0,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        rejected: 0,
+        error_count: 0,
+        errors: serde_json::json!([]),
+        warnings: None,
+        duration_ms: 0,
+        organization_id: org,
+        created_at: now,
+        updated_at: now,
+        created_by: actor,
+        updated_by: actor,
+        version: 1,
+        options: None,
+        storage_key: None,
+        lease_until: None,
+        attempts: 0,
+        problem: None,
+    }
+}
+
 /// Imports the findings in `body` for `org` inside `conn` (a transaction; the caller commits).
 /// Returns the stored import record; its status is `rejected` when an all-or-nothing upload
 /// had invalid rows, in which case no finding was written.
@@ -128,12 +171,29 @@ pub async fn run<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    run_measured(conn, actor, org, req, body, None).await
+}
+
+/// [`run`] with the operations figures; `queued` is the record of an asynchronous upload.
+async fn run_measured<C>(
+    conn: &C,
+    actor: &Actor,
+    org: Uuid,
+    req: &ImportRequest,
+    body: Spooled,
+    queued: Option<finding_import::Model>,
+) -> Result<finding_import::Model, ApiError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let started = Instant::now();
-    let result = run_inner(conn, actor, org, req, body).await;
+    let result = run_inner(conn, actor, org, req, body, queued).await;
     // Operations figures: rows by format and outcome, and how long the upload took.
     let (format, outcome, rows) = match &result {
         Ok(r) if r.dry_run => (r.format.code(), "dry_run", r.received),
-        Ok(r) if r.status == ImportStatus::Rejected => (r.format.code(), "rejected", r.received),
+        Ok(r) if matches!(r.status, ImportStatus::Rejected | ImportStatus::Failed) => {
+            (r.format.code(), "rejected", r.received)
+        }
         Ok(r) => (r.format.code(), "completed", r.received),
         Err(_) => (req.format.code(), "failed", 0),
     };
@@ -149,6 +209,7 @@ async fn run_inner<C>(
     org: Uuid,
     req: &ImportRequest,
     mut body: Spooled,
+    queued: Option<finding_import::Model>,
 ) -> Result<finding_import::Model, ApiError>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -156,35 +217,28 @@ where
     let format = sniff(&mut body.file, req.format)?;
     let started = Instant::now();
     let now = super::now();
-    let mut record = finding_import::Model {
-        id: Uuid::now_v7(),
-        format,
-        mode: req.mode,
-        dry_run: req.dry_run,
-        on_conflict: req.on_conflict,
-        status: ImportStatus::Completed,
-        file_sha256: body.sha256.clone(),
-        size_bytes: i64::try_from(body.size).unwrap_or(i64::MAX),
-        received: 0,
-        created: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: 0,
-        error_count: 0,
-        errors: serde_json::json!([]),
-        warnings: None,
-        duration_ms: 0,
-        organization_id: org,
-        created_at: now,
-        updated_at: now,
-        created_by: actor.id,
-        updated_by: actor.id,
-        version: 1,
-    };
-    // The record goes in first: the findings point at it.
-    finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
-        .exec_without_returning(conn)
-        .await?;
+    let asynchronous = queued.is_some();
+    let file = (body.sha256.as_str(), body.size);
+    let mut record = blank_record(org, actor.id, req, format, ImportStatus::Completed, file, now);
+    if let Some(q) = &queued {
+        record.id = q.id;
+    }
+    match &queued {
+        // The record goes in first: the findings point at it.
+        None => {
+            finding_import::Entity::insert(finding_import::ActiveModel::from(record.clone()))
+                .exec_without_returning(conn)
+                .await?;
+        }
+        // Queued uploads keep their record, with when they were received and by whom.
+        Some(q) => {
+            record.created_at = q.created_at;
+            record.created_by = q.created_by;
+            record.options = q.options.clone();
+            record.attempts = q.attempts;
+            record.version = q.version;
+        }
+    }
     let savepoint = conn.begin().await?;
     let backend = conn.get_database_backend();
     // One batch waits while another is written: parsing and writing overlap, memory stays small.
@@ -236,7 +290,15 @@ where
     let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     let valid = report.received - report.rejected;
     let (created, updated) = if rejected { (0, 0) } else { (written.created, written.updated) };
-    record.status = if rejected { ImportStatus::Rejected } else { ImportStatus::Completed };
+    record.status = match (rejected, asynchronous) {
+        (false, false) => ImportStatus::Completed,
+        (true, false) => ImportStatus::Rejected,
+        (false, true) => ImportStatus::Succeeded,
+        (true, true) => ImportStatus::Failed,
+    };
+    if asynchronous {
+        record.version += 1;
+    }
     record.received = count(report.received);
     record.created = count(created);
     record.updated = count(updated);
@@ -256,6 +318,7 @@ where
             .after(&ImportSummary::from(&record)),
     )
     .await?;
+    jobs::emit_outcome(conn, &record).await?;
     Ok(record)
 }
 

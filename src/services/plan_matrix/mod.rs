@@ -4,6 +4,7 @@
 pub mod document;
 pub mod export;
 pub mod import;
+pub mod jobs;
 pub mod period;
 pub mod sheet;
 pub mod sireci;
