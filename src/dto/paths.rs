@@ -29,4 +29,6 @@ path_ids! {
     PlanPath => "Plan id";
     ServiceAccountPath => "Service account id";
     UserPath => "User id";
+    NotificationPath => "Notification id";
+    PlanImportPath => "Upload id";
 }

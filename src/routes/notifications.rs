@@ -2,12 +2,12 @@
 use crate::auth::{AnyMember, Auth};
 use crate::dto::notifications::{NotificationListQuery, NotificationResponse, ReadAllResponse};
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::NotificationPath;
 use crate::error::{ApiError, Problem};
 use crate::services::notifications;
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// List my notifications
 ///
@@ -32,7 +32,7 @@ pub async fn list_notifications(
 /// Mark a notification read
 ///
 /// Marking one that is already read changes nothing.
-#[utoipa::path(tag = "me", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Notification id")), responses(
+#[utoipa::path(tag = "me", security(("bearer" = [])), params(NotificationPath), responses(
     (status = 200, description = "The notification, read", body = NotificationResponse),
     (status = 404, description = "No such notification of yours", body = Problem),
 ))]
@@ -40,9 +40,9 @@ pub async fn list_notifications(
 pub async fn read_notification(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<NotificationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let read = notifications::mark_read(&state.db, auth.organization_id, auth.principal.id, *id).await?;
+    let read = notifications::mark_read(&state.db, auth.organization_id, auth.principal.id, id.id).await?;
     Ok(HttpResponse::Ok().json(read))
 }
 

@@ -2,12 +2,12 @@
 //! F14.1 (CSV, XLSX, JSON).
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::finding_imports::ImportFileForm;
-use crate::dto::paths::PlanPath;
 use crate::dto::plan_imports::PlanImportJobResponse;
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
 use crate::dto::FileBytes;
+use crate::dto::paths::{PlanImportPath, PlanPath};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::etag::ok_tagged;
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -222,7 +222,7 @@ pub async fn export_plan(
 ///
 /// A plan matrix sent with `Prefer: respond-async`: its status, and once done the reply the
 /// synchronous upload would have given (`result`) or its problem (`problem`).
-#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Upload id")), responses(
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PlanImportPath), responses(
     (status = 200, description = "The upload record", body = PlanImportJobResponse),
     (status = 404, description = "No such upload in your organization", body = Problem),
 ))]
@@ -230,9 +230,9 @@ pub async fn export_plan(
 pub async fn get_plan_import(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanImportPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let (version, found) = jobs::get(&state.db, auth.organization_id, *id).await?;
+    let (version, found) = jobs::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(version, &found))
 }
 
