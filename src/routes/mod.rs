@@ -20,6 +20,7 @@ pub mod plan_matrix;
 pub mod plans;
 pub mod reporting_periods;
 pub mod reports;
+pub mod risks;
 pub mod service_accounts;
 pub mod users;
 
@@ -51,6 +52,7 @@ fn api(cfg: &mut ServiceConfig) {
     files::configure(cfg);
     reports::configure(cfg);
     reporting_periods::configure(cfg);
+    risks::configure(cfg);
     audit_events::configure(cfg);
     enums::configure(cfg);
 }

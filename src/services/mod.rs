@@ -30,6 +30,7 @@ pub mod progress;
 pub mod reformulation;
 pub mod reporting_periods;
 pub mod reports;
+pub mod risks;
 pub mod service_accounts;
 pub mod sessions;
 pub mod spool;
@@ -49,7 +50,12 @@ crate::org_scoped!(
     action,
     evidence,
     evidence_file,
-    reporting_period
+    reporting_period,
+    asset,
+    risk,
+    risk_control,
+    risk_review,
+    risk_incident
 );
 
 /// The current instant at microsecond precision, the precision PostgreSQL stores, so a reply

@@ -32,6 +32,7 @@ mod query_schema;
 mod refusal_order;
 mod reporting_periods;
 mod reports;
+mod risks;
 mod security;
 mod sireci;
 mod spreadsheet_limits;

@@ -117,6 +117,13 @@ fn body_for(operation: &str) -> Option<Value> {
             json!({"filed_on": day(0), "filing_reference": "SIRECI-1", "file_sha256": "ab".repeat(32)})
         }
         "record_period_observations" => json!({"items": [{"action_id": Uuid::now_v7(), "observation": "Intrusa"}]}),
+        "update_asset" => json!({"name": "Cambiado"}),
+        "update_risk" => json!({"process": "Cambiado"}),
+        "create_risk_control" => json!({"responsible": "Intruso", "action": "revisa", "control_type": "preventive",
+                                        "implementation": "manual"}),
+        "update_risk_control" => json!({"action": "Cambiada"}),
+        "create_risk_review" => json!({"reviewed_on": day(0), "line": "second_line", "result": "adequate"}),
+        "create_risk_incident" => json!({"occurred_on": day(0), "description": "Intrusa"}),
         _ => return None,
     })
 }
@@ -294,7 +301,28 @@ async fn organization_b(app: &TestApp) -> OrgB {
     let close = format!("/api/v1/reporting-periods/{}/close", id(&period));
     let period = id(&json_of(post_if_match(app, &close, &admin.token, &etag_of(&period), &json!({})).await, 200).await);
 
+    // A digital-security risk treated by the running plan's action, with an asset and a control.
+    let asset = json!({"name": format!("Activo {MARKER}"), "process": "Gestión TIC", "kind": "information",
+                       "classification": "public_reserved", "confidentiality": "high", "integrity": "high",
+                       "availability": "medium"});
+    let asset = id(&json_of(app.post("/api/v1/assets", &planner, &asset).await, 201).await);
+    let risk = json!({"code": "RB-1", "process": "Gestión TIC", "kind": "digital_security", "confidentiality": true,
+                      "impact": format!("fuga {MARKER}"), "immediate_cause": "acceso", "root_cause": "privilegios",
+                      "annual_frequency": 30, "economic_impact": "major", "reputational_impact": "major",
+                      "asset_ids": [asset], "action_ids": [action], "finding_ids": [finding],
+                      "controls": [{"responsible": "TI", "action": format!("revisa {MARKER}"),
+                                    "control_type": "detective", "implementation": "manual", "annex_a_refs": ["8.2"]}]});
+    let risk = json_of(app.post("/api/v1/risks", &planner, &risk).await, 201).await;
+    let risk_control = id(&risk["controls"][0]);
+    let risk = id(&risk);
+    let review =
+        json!({"reviewed_on": day(0), "line": "third_line", "result": "adequate", "note": format!("Nota {MARKER}")});
+    json_of(app.post(&format!("/api/v1/risks/{risk}/reviews"), &auditor, &review).await, 201).await;
+
     let targets = [
+        ("/api/v1/assets", vec![asset]),
+        ("/api/v1/risks", vec![risk]),
+        ("/api/v1/risk-controls", vec![risk_control]),
         ("/api/v1/plans", vec![plan, id(&draft)]),
         ("/api/v1/reporting-periods", vec![period]),
         ("/api/v1/actions", vec![action, draft_action]),
