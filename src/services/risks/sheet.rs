@@ -360,7 +360,7 @@ fn risk(row: &Row, errors: &mut Vec<FieldError>) -> Option<ParsedRisk> {
     let reputational = label(row, "IMPACTO REPUTACIONAL", RiskImpact::parse_label, errors);
     let treatment = match row.get("OPCIÓN DE TRATAMIENTO") {
         "" => Some(TreatmentOption::Reduce),
-        _ => label(row, "OPCIÓN DE TRATAMIENTO", TreatmentOption::parse_label, errors),
+        _ => label(row, "OPCIÓN DE TRATAMIENTO", treatment_label, errors),
     };
     let interval = match row.get("DÍAS ENTRE REVISIONES") {
         "" => None,
@@ -404,6 +404,14 @@ fn risk(row: &Row, errors: &mut Vec<FieldError>) -> Option<ParsedRisk> {
             finding_ids,
             controls: vec![],
         },
+    })
+}
+
+/// A treatment option by code or label; the guide's "reducir" and "mitigar" alone name `reduce`.
+fn treatment_label(text: &str) -> Option<TreatmentOption> {
+    TreatmentOption::parse_label(text).or_else(|| match fold(text).as_str() {
+        "reducir" | "mitigar" | "reduce" | "mitigate" => Some(TreatmentOption::Reduce),
+        _ => None,
     })
 }
 
