@@ -18,6 +18,7 @@ use crate::http::idempotency::{self, IdempotencyKey, Reply};
 use crate::http::upload::{self, Upload};
 use crate::http::Json;
 use crate::services::audit::Actor;
+use crate::services::plan_matrix::sheet::workbook_xlsx;
 use crate::services::risks::sheet::{self, SheetFormat};
 use crate::services::risks::{self, assets, controls, heat_map, monitoring};
 use crate::services::{calendar, spool, spreadsheet, transaction};
@@ -220,7 +221,12 @@ pub async fn export_risks(
     let sheet = risks::export(&state.db, auth.organization_id, &query, today).await?;
     let (content_type, ext, bytes) = match query.format.unwrap_or_default() {
         RiskSheetFormat::Csv => ("text/csv; charset=utf-8", "csv", sheet.to_csv().map_err(ApiError::internal)?),
-        RiskSheetFormat::Xlsx => (XLSX, "xlsx", sheet.to_xlsx().map_err(ApiError::internal)?),
+        RiskSheetFormat::Xlsx => {
+            // Stamped with the day, not the instant: the same register gives the same bytes.
+            let created = today.and_time(chrono::NaiveTime::MIN).and_utc();
+            let book = workbook_xlsx(&[(sheet.title.clone(), sheet)], &created).map_err(ApiError::internal)?;
+            (XLSX, "xlsx", book)
+        }
     };
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))

@@ -103,6 +103,8 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
         ("get_risk_appetite", Some(ALL)),
         ("set_risk_appetite", Some(&[Admin, Planner][..])),
         ("risk_heat_map", Some(ALL)),
+        ("export_risks", Some(ALL)),
+        ("import_risks", Some(&[Admin, Planner, Responsible][..])),
         ("create_risk", Some(&[Admin, Planner, Responsible][..])),
         ("list_risks", Some(ALL)),
         ("get_risk", Some(ALL)),

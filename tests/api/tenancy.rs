@@ -609,6 +609,13 @@ async fn lists_filters_and_references_never_reach_another_organizations_rows() {
         body[field] = value;
         body
     };
+    let risk_with = |field: &str, value: Value| {
+        let mut body = json!({"code": "RA-1", "process": "Gestión TIC", "kind": "management", "impact": "pérdida",
+                              "immediate_cause": "falla", "root_cause": "causa", "annual_frequency": 1,
+                              "economic_impact": "slight", "reputational_impact": "slight"});
+        body[field] = value;
+        body
+    };
     let mut new_plan = plan_body("A-OTRO");
     new_plan["objective_ids"] = json!(["$X"]);
     let probes = [
@@ -655,6 +662,11 @@ async fn lists_filters_and_references_never_reach_another_organizations_rows() {
             b.objective,
         ),
         write_probe(Method::POST, "/api/v1/plans".into(), None, new_plan, b.objective),
+        read_probe("/api/v1/risks?action_id=$X".into(), b.action),
+        read_probe("/api/v1/risks?owner_id=$X".into(), b.responsible),
+        write_probe(Method::POST, "/api/v1/risks".into(), None, risk_with("action_ids", json!(["$X"])), b.action),
+        write_probe(Method::POST, "/api/v1/risks".into(), None, risk_with("finding_ids", json!(["$X"])), b.finding),
+        write_probe(Method::POST, "/api/v1/risks".into(), None, risk_with("owner_id", json!("$X")), b.responsible),
         write_probe(
             Method::POST,
             "/api/v1/reporting-periods".into(),
