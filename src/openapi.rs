@@ -3,6 +3,7 @@
 use crate::dto::actions::ActionSort;
 use crate::dto::findings::FindingSort;
 use crate::dto::plan_matrix::{ExportFormat, ExportLayout, Modality};
+use crate::dto::risks::RiskSheetFormat;
 use crate::dto::plans::PlanSort;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::routes;
@@ -63,7 +64,7 @@ for Spanish titles.",
     // Enumerations used only in query parameters: utoipa collects schemas from bodies and
     // responses, not from `IntoParams` (juhaku/utoipa#1165), so they are registered here;
     // `tests/api/openapi_refs.rs` fails on any `$ref` left dangling.
-    components(schemas(Problem, FieldError, ErrorCode, ActionSort, FindingSort, PlanSort, ExportFormat, ExportLayout, Modality)),
+    components(schemas(Problem, FieldError, ErrorCode, ActionSort, FindingSort, PlanSort, ExportFormat, ExportLayout, Modality, RiskSheetFormat)),
     modifiers(&BearerAuth, &Enumerations),
     tags(
         (name = "auth", description = "Sign-in, token refresh and client credentials"),
