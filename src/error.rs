@@ -219,6 +219,15 @@ impl ApiError {
     pub fn conflict(code: ErrorCode, en: impl Into<String>, es: impl Into<String>) -> Self {
         Self::new(code).detail(en, es)
     }
+    /// `Ok` when the client's `If-Match` (`sent`) names the `current` version, else [`Self::stale`].
+    pub fn check_version(current: i32, sent: i32) -> Result<(), Self> {
+        if current == sent {
+            Ok(())
+        } else {
+            Err(Self::stale(current, sent))
+        }
+    }
+
     /// 412: the client's `If-Match` names version `sent`, the resource is at `current`. The reply
     /// carries the current `ETag` and says how far the resource moved.
     pub fn stale(current: i32, sent: i32) -> Self {

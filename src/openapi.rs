@@ -107,7 +107,8 @@ fn add(op: &mut Operation, status: &str, description: &str) {
     op.responses.responses.entry(status.to_string()).or_insert_with(|| problem(description));
 }
 
-/// Adds the problem responses every operation may give and moves error bodies to
+/// Adds the problem responses every operation may give (and 412/428 to every operation that
+/// takes `If-Match`) and moves error bodies to
 /// `application/problem+json`.
 pub fn complete(mut api: Document) -> Document {
     // Paths carry the `/api/v1` prefix, so the server is the origin the document is read from.
@@ -154,6 +155,14 @@ pub fn complete(mut api: Document) -> Document {
                 .is_some_and(|ps| ps.iter().any(|p| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key")));
             if idempotent {
                 add(op, "422", "Invalid fields, or the Idempotency-Key was used with another request");
+            }
+            let conditional = op
+                .parameters
+                .as_ref()
+                .is_some_and(|ps| ps.iter().any(|p| matches!(p, RefOr::T(p) if p.name == "If-Match")));
+            if conditional {
+                add(op, "412", "Stale If-Match");
+                add(op, "428", "If-Match missing");
             }
             if path.ends_with("/auth/login") || path.ends_with("/auth/token") {
                 add(op, "429", "Too many failed attempts; see Retry-After");

@@ -56,6 +56,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("ops", &["auth", "config", "error", "telemetry", ACTIX, DATABASE]),
 ];
 
+/// Parameters with one shared definition (`http::etag::IfMatch`,
+/// `http::idempotency::IdempotencyKey`, `dto::pagination::PageParams`).
+const SHARED_PARAMETERS: &[&str] = &["If-Match", "Idempotency-Key", "limit", "cursor"];
+
 /// Where a module is named.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Site {
@@ -403,6 +407,21 @@ fn check(sources: &[Source]) -> Vec<String> {
                 edges.entry(from.clone()).or_default().entry(to).or_insert(site);
             }
         }
+        // Shared parameters are documented once (`IfMatch`, `IdempotencyKey`, `PageParams`, the
+        // `…Path` types), never written out again in an operation's `params(...)`.
+        if from == "routes" {
+            for (n, line) in source.text.lines().enumerate() {
+                for name in SHARED_PARAMETERS {
+                    if line.contains(&format!("(\"{name}\" = ")) {
+                        problems.push(format!(
+                            "{}:{}: `{name}` is documented inline; reference its shared type instead",
+                            source.path,
+                            n + 1
+                        ));
+                    }
+                }
+            }
+        }
         // Transactions begin in services.
         if from != "services" {
             let code = code_only(&source.text);
@@ -530,6 +549,14 @@ fn a_cycle_is_named_with_its_edges() {
         problems.iter().any(|p| p.starts_with("import cycle: ") && p.contains("src/telemetry.rs:2")),
         "{problems:?}"
     );
+}
+
+#[test]
+fn a_shared_parameter_written_out_in_a_route_is_named() {
+    let text = "#[utoipa::path(params(\n    (\"If-Match\" = String, Header, description = \"ETag\"),\n))]\nfn f() {}\n";
+    let problems = check(&[fake("src/routes/plans.rs", text)]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("src/routes/plans.rs:2: `If-Match` is documented inline"), "{problems:?}");
 }
 
 #[test]

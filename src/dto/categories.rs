@@ -77,13 +77,7 @@ impl From<category::Model> for CategoryResponse {
             control_refs: m.control_refs.0,
             gap: gap(m.score, m.target_score),
             maturity_band,
-            meta: Meta {
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-                created_by: m.created_by,
-                updated_by: m.updated_by,
-                version: m.version,
-            },
+            meta: crate::meta_of!(m),
         }
     }
 }

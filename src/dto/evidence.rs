@@ -102,13 +102,7 @@ impl EvidenceResponse {
             reviewed_by: m.reviewed_by,
             reviewed_at: m.reviewed_at,
             review_note: m.review_note,
-            meta: Meta {
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-                created_by: m.created_by,
-                updated_by: m.updated_by,
-                version: m.version,
-            },
+            meta: crate::meta_of!(m),
         }
     }
 }

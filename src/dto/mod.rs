@@ -15,6 +15,7 @@ pub mod lenient;
 pub mod objectives;
 pub mod pagination;
 pub mod patch;
+pub mod paths;
 pub mod plan_lifecycle;
 pub mod plan_matrix;
 pub mod plans;

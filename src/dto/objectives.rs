@@ -46,13 +46,7 @@ impl From<objective::Model> for ObjectiveResponse {
             description: m.description,
             period_start: m.period_start,
             period_end: m.period_end,
-            meta: Meta {
-                created_at: m.created_at,
-                updated_at: m.updated_at,
-                created_by: m.created_by,
-                updated_by: m.updated_by,
-                version: m.version,
-            },
+            meta: crate::meta_of!(m),
         }
     }
 }

@@ -72,6 +72,13 @@ impl Checks {
         }
     }
 
+    /// Runs one validation function on `value`: 422 with every error it records, or `Ok`.
+    pub fn run<T: ?Sized>(check: impl FnOnce(&mut Checks, &T), value: &T) -> Result<(), ApiError> {
+        let mut c = Checks::new();
+        check(&mut c, value);
+        c.finish()
+    }
+
     /// 422 with every recorded error, or `Ok`.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {

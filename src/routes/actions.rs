@@ -6,6 +6,7 @@ use crate::dto::actions::{
     UpdateActionRequest,
 };
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::{ActionPath, PlanPath};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -23,10 +24,7 @@ use uuid::Uuid;
 /// Adds an improvement action to a `draft` or `submitted` plan, optionally linked to one of
 /// its categories, to findings and to objectives. `number` defaults to the next free one.
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body = CreateActionRequest,
-    params(
-        ("id" = Uuid, Path, description = "Plan id"),
-        IdempotencyKey,
-    ),
+    params(PlanPath, IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = ActionResponse, headers(("Location" = String, description = "URL of the action"), ("ETag" = String, description = "Version"))),
         (status = 404, description = "No such plan in your organization", body = Problem),
@@ -37,12 +35,12 @@ use uuid::Uuid;
 pub async fn create_action(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanPath>,
     key: IdempotencyKey,
     body: Json<CreateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let plan_id = *id;
+    let plan_id = id.id;
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("create_action", plan_id, &body), async |txn| {
         let created = actions::create(txn, &actor, auth.organization_id, plan_id, body.clone()).await?;
@@ -55,7 +53,7 @@ pub async fn create_action(
 ///
 /// The plan's actions with the filters of `GET /actions` (its `plan_id` is the path's).
 #[utoipa::path(tag = "actions", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Plan id"), ActionListQuery, PageParams),
+    params(PlanPath, ActionListQuery, PageParams),
     responses(
         (status = 200, description = "One page", body = Page<ActionResponse>),
         (status = 404, description = "No such plan in your organization", body = Problem),
@@ -64,12 +62,12 @@ pub async fn create_action(
 pub async fn list_plan_actions(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanPath>,
     query: web::Query<ActionListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::services::plans::ensure_exists(&state.db, auth.organization_id, *id).await?;
+    crate::services::plans::ensure_exists(&state.db, auth.organization_id, id.id).await?;
     let mut query = query.into_inner();
-    query.plan_id = Some(*id);
+    query.plan_id = Some(id.id);
     Ok(HttpResponse::Ok().json(action_queries::list(&state.db, auth.organization_id, &query).await?))
 }
 
@@ -90,7 +88,7 @@ pub async fn list_actions(
 }
 
 /// Get an action
-#[utoipa::path(tag = "actions", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Action id")), responses(
+#[utoipa::path(tag = "actions", security(("bearer" = [])), params(ActionPath), responses(
     (status = 200, description = "The action", body = ActionResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such action in your organization", body = Problem),
 ))]
@@ -98,9 +96,9 @@ pub async fn list_actions(
 pub async fn get_action(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ActionPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = actions::get(&state.db, auth.organization_id, *id).await?;
+    let body = actions::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(body.meta.version, &body))
 }
 
@@ -113,26 +111,25 @@ pub async fn get_action(
 /// while unrated; accepted evidence also moves it (see `POST /evidence/{id}/review`). Dates must
 /// stay inside the plan's window (422 `outside_plan_window`).
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body(content = UpdateActionRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Action id"), IfMatch),
+    params(ActionPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = ActionResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such action in your organization", body = Problem),
         (status = 409, description = "Not editable in the plan's state, or a status change not allowed", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/actions/{id}")]
 pub async fn update_action(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ActionPath>,
     if_match: IfMatch,
     body: Json<UpdateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        actions::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+        actions::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner())
+            .await
     })
     .await?;
     Ok(ok_tagged(updated.meta.version, &updated))
@@ -143,24 +140,22 @@ pub async fn update_action(
 /// Only actions of `draft` or `submitted` plans without evidence; others are cancelled with
 /// `status: cancelled`.
 #[utoipa::path(tag = "actions", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Action id"), IfMatch),
+    params(ActionPath, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such action in your organization", body = Problem),
         (status = 409, description = "The plan is no longer editable, or the action has evidence", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/actions/{id}")]
 pub async fn delete_action(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ActionPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
-        actions::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        actions::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -173,31 +168,25 @@ pub async fn delete_action(
 /// `segregation_of_duties`). `met` and `met_late` need the action `done`; an action completed
 /// after its due date is `met_late`, never `met` (422 `late`).
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body = EvaluateActionRequest,
-    params(
-        ("id" = Uuid, Path, description = "Action id"),
-        IfMatch,
-        IdempotencyKey,
-    ),
+    params(ActionPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "Rated", body = ActionResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Your roles do not allow it, or you are responsible for the action", body = Problem),
         (status = 404, description = "No such action in your organization", body = Problem),
         (status = 409, description = "The plan or action is not rated in its state", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[post("/actions/{id}/evaluation")]
 pub async fn evaluate_action(
     auth: Auth<AuditorOnly>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ActionPath>,
     if_match: IfMatch,
     key: IdempotencyKey,
     body: Json<EvaluateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let (id, body) = (*id, body.into_inner());
+    let (id, body) = (id.id, body.into_inner());
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("evaluate_action", id, version, &body), async |txn| {
         let rated = action_evaluation::evaluate(txn, &actor, auth.organization_id, id, version, body.clone()).await?;
@@ -212,10 +201,7 @@ pub async fn evaluate_action(
 /// rated `not_effective`; type, focus, category, findings and objectives are copied. An action
 /// is reformulated once.
 #[utoipa::path(tag = "actions", security(("bearer" = [])), request_body = ReformulateActionRequest,
-    params(
-        ("id" = Uuid, Path, description = "Id of the ineffective action"),
-        IdempotencyKey,
-    ),
+    params(("id" = Uuid, Path, description = "Id of the ineffective action"), IdempotencyKey),
     responses(
         (status = 201, description = "The new action", body = ActionResponse, headers(("Location" = String, description = "URL of the new action"), ("ETag" = String, description = "Version"))),
         (status = 404, description = "No such action in your organization", body = Problem),

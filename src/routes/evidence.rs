@@ -4,6 +4,7 @@ use crate::dto::evidence::{
     CreateEvidenceRequest, EvidenceListQuery, EvidenceResponse, ReviewEvidenceRequest, UpdateEvidenceRequest,
 };
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::{ActionPath, EvidencePath};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -14,7 +15,6 @@ use crate::services::{evidence, files};
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Report evidence on an action
 ///
@@ -22,10 +22,7 @@ use uuid::Uuid;
 /// cancelled) of approved or running plans. The evidence starts `submitted`; add files with
 /// `POST /evidence/{id}/files`.
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), request_body = CreateEvidenceRequest,
-    params(
-        ("id" = Uuid, Path, description = "Action id"),
-        IdempotencyKey,
-    ),
+    params(ActionPath, IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = EvidenceResponse, headers(("Location" = String, description = "URL of the evidence"), ("ETag" = String, description = "Version"))),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
@@ -37,11 +34,11 @@ use uuid::Uuid;
 pub async fn create_evidence(
     auth: Auth<EvidenceReporter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ActionPath>,
     key: IdempotencyKey,
     body: Json<CreateEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (action_id, body) = (*id, body.into_inner());
+    let (action_id, body) = (id.id, body.into_inner());
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("create_evidence", action_id, &body), async |txn| {
         let created = evidence::create(txn, &actor, auth.organization_id, action_id, body.clone()).await?;
@@ -52,7 +49,7 @@ pub async fn create_evidence(
 
 /// List an action's evidence
 #[utoipa::path(tag = "evidence", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Action id"), EvidenceListQuery, PageParams),
+    params(ActionPath, EvidenceListQuery, PageParams),
     responses(
         (status = 200, description = "One page", body = Page<EvidenceResponse>),
         (status = 404, description = "No such action in your organization", body = Problem),
@@ -61,12 +58,12 @@ pub async fn create_evidence(
 pub async fn list_action_evidence(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ActionPath>,
     query: web::Query<EvidenceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::services::actions::ensure_exists(&state.db, auth.organization_id, *id).await?;
+    crate::services::actions::ensure_exists(&state.db, auth.organization_id, id.id).await?;
     let mut query = query.into_inner();
-    query.action_id = Some(*id);
+    query.action_id = Some(id.id);
     Ok(HttpResponse::Ok().json(evidence::list(&state.db, auth.organization_id, &query).await?))
 }
 
@@ -87,7 +84,7 @@ pub async fn list_evidence(
 }
 
 /// Get evidence
-#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Evidence id")), responses(
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(EvidencePath), responses(
     (status = 200, description = "The evidence with its files", body = EvidenceResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such evidence in your organization", body = Problem),
 ))]
@@ -95,9 +92,9 @@ pub async fn list_evidence(
 pub async fn get_evidence(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidencePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = evidence::get(&state.db, auth.organization_id, *id).await?;
+    let body = evidence::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(body.meta.version, &body))
 }
 
@@ -106,27 +103,25 @@ pub async fn get_evidence(
 /// Evidence that is not accepted may be corrected; it goes back to `submitted`. Accepted
 /// evidence is immutable (409 `immutable`).
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), request_body(content = UpdateEvidenceRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Evidence id"), IfMatch),
+    params(EvidencePath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = EvidenceResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
         (status = 404, description = "No such evidence in your organization", body = Problem),
         (status = 409, description = "Accepted evidence is immutable; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/evidence/{id}")]
 pub async fn update_evidence(
     auth: Auth<EvidenceReporter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidencePath>,
     if_match: IfMatch,
     body: Json<UpdateEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        evidence::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+        evidence::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner())
             .await
     })
     .await?;
@@ -139,25 +134,23 @@ pub async fn update_evidence(
 /// the same transaction and the stored bytes right after it commits (a storage failure is
 /// logged with the key, never ignored silently).
 #[utoipa::path(tag = "evidence", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Evidence id"), IfMatch),
+    params(EvidencePath, IfMatch),
     responses(
         (status = 204, description = "Deleted with its files"),
         (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
         (status = 404, description = "No such evidence in your organization", body = Problem),
         (status = 409, description = "Accepted evidence is immutable; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/evidence/{id}")]
 pub async fn delete_evidence(
     auth: Auth<EvidenceReporter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidencePath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let keys = transaction(&state.db, async |txn| {
-        evidence::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        evidence::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     for key in keys {
@@ -175,31 +168,25 @@ pub async fn delete_evidence(
 /// action becomes `in_progress`, and one whose accepted quantity reaches its target becomes
 /// `done`, completed on the evidence's date (a new action version and audit event).
 #[utoipa::path(tag = "evidence", security(("bearer" = [])), request_body = ReviewEvidenceRequest,
-    params(
-        ("id" = Uuid, Path, description = "Evidence id"),
-        IfMatch,
-        IdempotencyKey,
-    ),
+    params(EvidencePath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "Reviewed", body = EvidenceResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Your roles do not allow it, or segregation of duties", body = Problem),
         (status = 404, description = "No such evidence in your organization", body = Problem),
         (status = 409, description = "Already accepted, or not submitted; `period_closed`: a closed reporting period covers its plan and cut-off date", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid decision or note missing", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[post("/evidence/{id}/review")]
 pub async fn review_evidence(
     auth: Auth<AuditorOnly>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidencePath>,
     if_match: IfMatch,
     key: IdempotencyKey,
     body: Json<ReviewEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
-    let (id, body) = (*id, body.into_inner());
+    let (id, body) = (id.id, body.into_inner());
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("review_evidence", id, version, &body), async |txn| {
         let reviewed = evidence::review(txn, &actor, auth.organization_id, id, version, body.clone()).await?;

@@ -2,6 +2,7 @@
 //! removal.
 use crate::auth::{AnyMember, Auth, EvidenceReporter};
 use crate::dto::evidence::{FileResponse, UploadFileForm};
+use crate::dto::paths::{EvidenceFilePath, EvidencePath};
 use crate::dto::FileBytes;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{etag, ok_tagged};
@@ -48,7 +49,7 @@ fn content_disposition(name: &str) -> ContentDisposition {
 /// the same bytes to the same evidence returns the existing file with 200.
 #[utoipa::path(tag = "evidence", security(("bearer" = [])),
     request_body(content = UploadFileForm, content_type = "multipart/form-data"),
-    params(("id" = Uuid, Path, description = "Evidence id")),
+    params(EvidencePath),
     responses(
         (status = 201, description = "Stored", body = FileResponse, headers(("Location" = String, description = "URL of the file"))),
         (status = 200, description = "The same bytes were already attached; that file", body = FileResponse),
@@ -63,11 +64,11 @@ fn content_disposition(name: &str) -> ContentDisposition {
 pub async fn upload_evidence_file(
     auth: Auth<EvidenceReporter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidencePath>,
     req: HttpRequest,
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let (evidence_id, org) = (*id, auth.organization_id);
+    let (evidence_id, org) = (id.id, auth.organization_id);
     let actor = Actor::from(&auth.principal);
     evidence::ensure_may_attach(&state.db, &actor, org, evidence_id).await?;
     let limit = u64::try_from(state.config.upload_limit).unwrap_or(u64::MAX);
@@ -116,7 +117,7 @@ pub async fn upload_evidence_file(
 }
 
 /// Get a file's metadata
-#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "File id")), responses(
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(EvidenceFilePath), responses(
     (status = 200, description = "The file's name, type, size and SHA-256", body = FileResponse),
     (status = 404, description = "No such file in your organization", body = Problem),
 ))]
@@ -124,9 +125,9 @@ pub async fn upload_evidence_file(
 pub async fn get_file(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidenceFilePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = evidence::file(&state.db, auth.organization_id, *id).await?;
+    let found = evidence::file(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.version, &found.response))
 }
 
@@ -135,7 +136,7 @@ pub async fn get_file(
 /// Streams the stored bytes as an attachment with the detected media type,
 /// `X-Content-Type-Options: nosniff`, and the SHA-256 in `X-Content-SHA256` (hex) and
 /// `Repr-Digest` (RFC 9530).
-#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "File id")), responses(
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(EvidenceFilePath), responses(
     (status = 200, description = "The bytes", content_type = "application/octet-stream", body = FileBytes,
         headers(("Content-Disposition" = String, description = "attachment with the file name"), ("X-Content-SHA256" = String, description = "SHA-256 of the bytes, hex"), ("Repr-Digest" = String, description = "SHA-256 of the bytes (RFC 9530)"))),
     (status = 404, description = "No such file in your organization", body = Problem),
@@ -144,9 +145,9 @@ pub async fn get_file(
 pub async fn download_file(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidenceFilePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = evidence::file(&state.db, auth.organization_id, *id).await?;
+    let found = evidence::file(&state.db, auth.organization_id, id.id).await?;
     let stream = files::open(&state.storage, &found.storage_key).await?;
     let found = found.response;
     let digest =
@@ -166,7 +167,7 @@ pub async fn download_file(
 ///
 /// Only from evidence that is not accepted. The record goes at once and the stored bytes right
 /// after (a storage failure is logged with the key).
-#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(("id" = Uuid, Path, description = "File id")), responses(
+#[utoipa::path(tag = "evidence", security(("bearer" = [])), params(EvidenceFilePath), responses(
     (status = 204, description = "Removed"),
     (status = 403, description = "Your roles do not allow it, or the action is not assigned to you", body = Problem),
     (status = 404, description = "No such file in your organization", body = Problem),
@@ -176,10 +177,10 @@ pub async fn download_file(
 pub async fn delete_file(
     auth: Auth<EvidenceReporter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<EvidenceFilePath>,
 ) -> Result<HttpResponse, ApiError> {
     let key = transaction(&state.db, async |txn| {
-        evidence::detach(txn, &Actor::from(&auth.principal), auth.organization_id, *id).await
+        evidence::detach(txn, &Actor::from(&auth.principal), auth.organization_id, id.id).await
     })
     .await?;
     files::remove(&state.storage, &key).await;

@@ -5,6 +5,7 @@ use crate::dto::finding_imports::{
     ImportFileForm, ImportFindingRow, ImportListQuery, ImportQuery, ImportResponse, ImportSummary,
 };
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::FindingImportPath;
 use crate::dto::FileBytes;
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::etag::ok_tagged;
@@ -17,7 +18,6 @@ use crate::services::spreadsheet::Limits as SheetLimits;
 use crate::state::AppState;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 const CSV_EXAMPLE: &str = "fuente;código informe;fecha informe;vigencia;código hallazgo;título;clasificación;severidad;requisitos\n\
 Auditoría interna;OCI-2025-07;31/03/2025;2024;H-01;Sin revisión periódica de accesos;No conformidad menor;Alta;A.5.15|A.5.18\n";
@@ -156,7 +156,7 @@ pub async fn list_finding_imports(
 /// Get a bulk upload
 ///
 /// The import record with its counts and its first 1000 row errors.
-#[utoipa::path(tag = "findings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Import id")), responses(
+#[utoipa::path(tag = "findings", security(("bearer" = [])), params(FindingImportPath), responses(
     (status = 200, description = "The import record", body = ImportResponse),
     (status = 404, description = "No such import in your organization", body = Problem),
 ))]
@@ -164,9 +164,9 @@ pub async fn list_finding_imports(
 pub async fn get_finding_import(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<FindingImportPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = finding_imports::get(&state.db, auth.organization_id, *id).await?;
+    let found = finding_imports::get(&state.db, auth.organization_id, id.id).await?;
     let (version, found) = found;
     Ok(ok_tagged(version, &found))
 }

@@ -5,6 +5,7 @@ use crate::dto::findings::{
     CreateFindingRequest, FindingListQuery, FindingResponse, PlanLinkRequest, TransitionRequest, UpdateFindingRequest,
 };
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::FindingPath;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -15,7 +16,6 @@ use crate::services::transaction;
 use crate::state::AppState;
 use actix_web::{get, patch, post, put, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Record a finding
 ///
@@ -61,7 +61,7 @@ pub async fn list_findings(
 }
 
 /// Get a finding
-#[utoipa::path(tag = "findings", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Finding id")), responses(
+#[utoipa::path(tag = "findings", security(("bearer" = [])), params(FindingPath), responses(
     (status = 200, description = "The finding", body = FindingResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such finding in your organization", body = Problem),
 ))]
@@ -69,9 +69,9 @@ pub async fn list_findings(
 pub async fn get_finding(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<FindingPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = findings::get(&state.db, auth.organization_id, *id).await?;
+    let found = findings::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
@@ -80,26 +80,24 @@ pub async fn get_finding(
 /// Changes the finding's fields. The status changes through `POST /findings/{id}/transitions`
 /// and the plan through `PUT /findings/{id}/plan`.
 #[utoipa::path(tag = "findings", security(("bearer" = [])), request_body(content = UpdateFindingRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Finding id"), IfMatch),
+    params(FindingPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = FindingResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such finding in your organization", body = Problem),
         (status = 409, description = "The new natural key is taken", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/findings/{id}")]
 pub async fn update_finding(
     auth: Auth<AuditorOnly>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<FindingPath>,
     if_match: IfMatch,
     body: Json<UpdateFindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        findings::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+        findings::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner())
             .await
     })
     .await?;
@@ -113,27 +111,32 @@ pub async fn update_finding(
 /// actions are done (`closed_compliant`) or rated effective (`closed_effective`). Any other
 /// change answers 409 `invalid_transition`.
 #[utoipa::path(tag = "findings", security(("bearer" = [])), request_body = TransitionRequest,
-    params(("id" = Uuid, Path, description = "Finding id"), IfMatch),
+    params(FindingPath, IfMatch),
     responses(
         (status = 200, description = "Status changed", body = FindingResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such finding in your organization", body = Problem),
         (status = 409, description = "Transition not allowed from the current status, or actions still pending", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[post("/findings/{id}/transitions")]
 pub async fn transition_finding(
     auth: Auth<AuditorOnly>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<FindingPath>,
     if_match: IfMatch,
     body: Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        findings::transition(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
-            .await
+        findings::transition(
+            txn,
+            &Actor::from(&auth.principal),
+            auth.organization_id,
+            id.id,
+            version,
+            body.into_inner(),
+        )
+        .await
     })
     .await?;
     Ok(ok_tagged(updated.version, &FindingResponse::from(updated)))
@@ -144,19 +147,17 @@ pub async fn transition_finding(
 /// Sets (or, with `null`, removes) the improvement plan that treats the finding. Planners,
 /// administrators and auditors may do it.
 #[utoipa::path(tag = "findings", security(("bearer" = [])), request_body = PlanLinkRequest,
-    params(("id" = Uuid, Path, description = "Finding id"), IfMatch),
+    params(FindingPath, IfMatch),
     responses(
         (status = 200, description = "Link set", body = FindingResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such finding in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "No such plan in your organization", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[put("/findings/{id}/plan")]
 pub async fn link_finding_plan(
     auth: Auth<FindingLinker>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<FindingPath>,
     if_match: IfMatch,
     body: Json<PlanLinkRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -166,7 +167,7 @@ pub async fn link_finding_plan(
             txn,
             &Actor::from(&auth.principal),
             auth.organization_id,
-            *id,
+            id.id,
             version,
             body.into_inner().plan_id,
         )

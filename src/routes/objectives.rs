@@ -2,6 +2,7 @@
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::objectives::{CreateObjectiveRequest, ObjectiveListQuery, ObjectiveResponse, UpdateObjectiveRequest};
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::ObjectivePath;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -12,7 +13,6 @@ use crate::services::transaction;
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Create a strategic objective
 ///
@@ -57,7 +57,7 @@ pub async fn list_objectives(
 }
 
 /// Get a strategic objective
-#[utoipa::path(tag = "objectives", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Objective id")), responses(
+#[utoipa::path(tag = "objectives", security(("bearer" = [])), params(ObjectivePath), responses(
     (status = 200, description = "The objective", body = ObjectiveResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such objective in your organization", body = Problem),
 ))]
@@ -65,34 +65,32 @@ pub async fn list_objectives(
 pub async fn get_objective(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ObjectivePath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = objectives::get(&state.db, auth.organization_id, *id).await?;
+    let found = objectives::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
 /// Update a strategic objective (merge patch)
 #[utoipa::path(tag = "objectives", security(("bearer" = [])), request_body(content = UpdateObjectiveRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Objective id"), IfMatch),
+    params(ObjectivePath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = ObjectiveResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such objective in your organization", body = Problem),
         (status = 409, description = "Code already used for this source", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/objectives/{id}")]
 pub async fn update_objective(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ObjectivePath>,
     if_match: IfMatch,
     body: Json<UpdateObjectiveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        objectives::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner())
+        objectives::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner())
             .await
     })
     .await?;
@@ -103,24 +101,22 @@ pub async fn update_objective(
 ///
 /// Only objectives no plan links to can be deleted.
 #[utoipa::path(tag = "objectives", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Objective id"), IfMatch),
+    params(ObjectivePath, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such objective in your organization", body = Problem),
         (status = 409, description = "Plans still link to it", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/objectives/{id}")]
 pub async fn delete_objective(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ObjectivePath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
-        objectives::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        objectives::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -3,6 +3,7 @@
 use crate::auth::{Admin, AnyMember, Auth, PlatformOperator};
 use crate::dto::identity::{CreateOrganizationRequest, OrganizationResponse, UpdateOrganizationRequest};
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::OrganizationPath;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -13,7 +14,6 @@ use crate::services::transaction;
 use crate::state::AppState;
 use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Create an organization (platform operator)
 ///
@@ -66,7 +66,7 @@ pub async fn list_organizations(
 }
 
 /// Get an organization
-#[utoipa::path(tag = "organizations", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Organization id")), responses(
+#[utoipa::path(tag = "organizations", security(("bearer" = [])), params(OrganizationPath), responses(
     (status = 200, description = "The organization", body = OrganizationResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "Not found or not yours", body = Problem),
 ))]
@@ -74,33 +74,31 @@ pub async fn list_organizations(
 pub async fn get_organization(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<OrganizationPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = organizations::get(&state.db, auth.organization_id, auth.platform_operator, *id).await?;
+    let org = organizations::get(&state.db, auth.organization_id, auth.platform_operator, id.id).await?;
     Ok(ok_tagged(org.version, &OrganizationResponse::from(org)))
 }
 
 /// Update your organization (merge patch)
 #[utoipa::path(tag = "organizations", security(("bearer" = [])), request_body(content = UpdateOrganizationRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Organization id"), IfMatch),
+    params(OrganizationPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = OrganizationResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "Not found or not yours", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/organizations/{id}")]
 pub async fn update_organization(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<OrganizationPath>,
     if_match: IfMatch,
     body: Json<UpdateOrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     // Administrators edit their own organization only, even when they are platform operators.
-    let current = organizations::get(&state.db, auth.organization_id, false, *id).await?;
+    let current = organizations::get(&state.db, auth.organization_id, false, id.id).await?;
     let updated = transaction(&state.db, async |txn| {
         organizations::update(txn, &Actor::from(&auth.principal), current, version, body.into_inner()).await
     })

@@ -2,6 +2,7 @@
 //! F14.1 (CSV, XLSX, JSON).
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::finding_imports::ImportFileForm;
+use crate::dto::paths::PlanPath;
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
@@ -21,7 +22,6 @@ use actix_web::http::header::{self, ContentDisposition};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
@@ -134,7 +134,7 @@ pub async fn import_plan(
 /// at the call: CSV, XLSX and the SIRECI JSON say in their header that the file is a draft, not
 /// a filed report (those come from `GET /reporting-periods/{id}/export`).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Plan id"), ExportQuery),
+    params(PlanPath, ExportQuery),
     responses(
         (status = 200, description = "The file, as an attachment",
             headers(("Content-Disposition" = String, description = "attachment; filename=<code>-v<version>-<layout>.<ext>")),
@@ -149,10 +149,10 @@ pub async fn import_plan(
 pub async fn export_plan(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanPath>,
     query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let content = export::load(&state.db, auth.organization_id, *id).await?;
+    let content = export::load(&state.db, auth.organization_id, id.id).await?;
     let format = query.format.unwrap_or_default();
     let layout = query.layout.unwrap_or_default();
     let (layout_name, mut sheet) = match layout {

@@ -2,6 +2,7 @@
 //! and new versions are in `plan_lifecycle`.
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::PlanPath;
 use crate::dto::plans::{CreatePlanRequest, PlanListQuery, PlanResponse, UpdatePlanRequest};
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
@@ -13,7 +14,6 @@ use crate::services::transaction;
 use crate::state::AppState;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Create a plan
 ///
@@ -59,7 +59,7 @@ pub async fn list_plans(
 }
 
 /// Get a plan
-#[utoipa::path(tag = "plans", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Plan id")), responses(
+#[utoipa::path(tag = "plans", security(("bearer" = [])), params(PlanPath), responses(
     (status = 200, description = "The plan", body = PlanResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such plan in your organization", body = Problem),
 ))]
@@ -67,9 +67,9 @@ pub async fn list_plans(
 pub async fn get_plan(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = plans::get(&state.db, auth.organization_id, *id).await?;
+    let body = plans::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(body.row_version, &body))
 }
 
@@ -78,26 +78,24 @@ pub async fn get_plan(
 /// Changes a `draft` or `submitted` plan; other states answer 409 `immutable` (start a new
 /// version instead). `status` changes only through the transition operations.
 #[utoipa::path(tag = "plans", security(("bearer" = [])), request_body(content = UpdatePlanRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Plan id"), IfMatch),
+    params(PlanPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = PlanResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such plan in your organization", body = Problem),
         (status = 409, description = "The plan is no longer editable", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/plans/{id}")]
 pub async fn update_plan(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanPath>,
     if_match: IfMatch,
     body: Json<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        plans::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+        plans::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner()).await
     })
     .await?;
     Ok(ok_tagged(updated.row_version, &updated))
@@ -108,24 +106,22 @@ pub async fn update_plan(
 /// Deletes a `draft` plan with its categories and objective links. Plans past draft are
 /// cancelled instead (`POST /plans/{id}/cancel`).
 #[utoipa::path(tag = "plans", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Plan id"), IfMatch),
+    params(PlanPath, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such plan in your organization", body = Problem),
         (status = 409, description = "The plan is not a draft", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/plans/{id}")]
 pub async fn delete_plan(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
-        plans::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        plans::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

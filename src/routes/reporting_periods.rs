@@ -2,6 +2,7 @@
 //! stored figures and the exports read from them.
 use crate::auth::{Admin, AnyMember, Auth, PlanWriter};
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::PeriodPath;
 use crate::dto::reporting_periods::{
     CreateReportingPeriodRequest, FilePeriodRequest, NextSireciPeriodsRequest, ObservationsRequest,
     PeriodActionFigures, PeriodActionsQuery, PeriodExportDocument, PeriodExportQuery, PeriodListQuery,
@@ -19,7 +20,6 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 fn wire(period: reporting_periods::Period) -> ReportingPeriodResponse {
     ReportingPeriodResponse::new(period.0, period.1)
@@ -32,7 +32,7 @@ fn wire(period: reporting_periods::Period) -> ReportingPeriodResponse {
 /// 31 December, one per date (409 `already_exists`). A correction of a filed period is a period
 /// of kind `other` whose `corrects_period_id` names it. The period starts `open`.
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])), request_body = CreateReportingPeriodRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = ReportingPeriodResponse, headers(("Location" = String, description = "URL of the period"), ("ETag" = String, description = "Version"))),
         (status = 409, description = "A SIRECI period with this cut-off exists", body = Problem),
@@ -61,7 +61,7 @@ pub async fn create_reporting_period(
 /// filing deadline `filing_days` (default 30) calendar days after the cut-off. Cut-offs that
 /// already have a SIRECI period are returned as they are (201 when any was created, else 200).
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])), request_body = NextSireciPeriodsRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and body return the first reply (1 to 255 visible ASCII characters)", pattern = "^[!-~]{1,255}$")),
+    params(IdempotencyKey),
     responses(
         (status = 200, description = "Every period existed already", body = ReportingPeriodList),
         (status = 201, description = "Created (with those that existed)", body = ReportingPeriodList),
@@ -108,7 +108,7 @@ pub async fn list_reporting_periods(
 /// Get a reporting period
 ///
 /// The period and, once closed, its covered plans' figures as of the cut-off.
-#[utoipa::path(tag = "reporting-periods", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Period id")), responses(
+#[utoipa::path(tag = "reporting-periods", security(("bearer" = [])), params(PeriodPath), responses(
     (status = 200, description = "The period", body = ReportingPeriodResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such period in your organization", body = Problem),
 ))]
@@ -116,9 +116,9 @@ pub async fn list_reporting_periods(
 pub async fn get_reporting_period(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PeriodPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let period = wire(reporting_periods::find(&state.db, auth.organization_id, *id).await?);
+    let period = wire(reporting_periods::find(&state.db, auth.organization_id, id.id).await?);
     Ok(ok_tagged(period.meta.version, &period))
 }
 
@@ -133,27 +133,21 @@ pub async fn get_reporting_period(
 /// evidence dated on or before the cut-off cannot be reported, changed or reviewed for a
 /// covered plan (409 `period_closed`).
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])),
-    params(
-        ("id" = Uuid, Path, description = "Period id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
-    ),
+    params(PeriodPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "Closed", body = ReportingPeriodResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such period in your organization", body = Problem),
         (status = 409, description = "Not open, or the cut-off date has not come", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[post("/reporting-periods/{id}/close")]
 pub async fn close_reporting_period(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PeriodPath>,
     if_match: IfMatch,
     key: IdempotencyKey,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, version) = (*id, if_match.required()?);
+    let (id, version) = (id.id, if_match.required()?);
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("close_reporting_period", id, version), async |txn| {
         let period = wire(reporting_periods::close(txn, &actor, auth.organization_id, id, version).await?);
@@ -169,29 +163,23 @@ pub async fn close_reporting_period(
 /// reopened (409): correct it with a new period of kind `other` whose `corrects_period_id`
 /// names it.
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])), request_body = ReopenPeriodRequest,
-    params(
-        ("id" = Uuid, Path, description = "Period id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
-    ),
+    params(PeriodPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "Reopened", body = ReportingPeriodResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such period in your organization", body = Problem),
         (status = 409, description = "Not closed (a filed period is never reopened)", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Reason missing", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[post("/reporting-periods/{id}/reopen")]
 pub async fn reopen_reporting_period(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PeriodPath>,
     if_match: IfMatch,
     key: IdempotencyKey,
     body: Json<ReopenPeriodRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, version, body) = (*id, if_match.required()?, body.into_inner());
+    let (id, version, body) = (id.id, if_match.required()?, body.into_inner());
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("reopen_reporting_period", id, version, &body), async |txn| {
         let reopened = reporting_periods::reopen(txn, &actor, auth.organization_id, id, version, body.reason.clone());
@@ -207,29 +195,23 @@ pub async fn reopen_reporting_period(
 /// number) and the SHA-256 of the exported file that was filed. The period is read-only from
 /// then on, observations included.
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])), request_body = FilePeriodRequest,
-    params(
-        ("id" = Uuid, Path, description = "Period id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and request return the first reply", pattern = "^[!-~]{1,255}$"),
-    ),
+    params(PeriodPath, IfMatch, IdempotencyKey),
     responses(
         (status = 200, description = "Filed", body = ReportingPeriodResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such period in your organization", body = Problem),
         (status = 409, description = "Not closed", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields (date in the future or before the cut-off, reference missing, SHA-256 malformed)", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[post("/reporting-periods/{id}/file")]
 pub async fn file_reporting_period(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PeriodPath>,
     if_match: IfMatch,
     key: IdempotencyKey,
     body: Json<FilePeriodRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, version, body) = (*id, if_match.required()?, body.into_inner());
+    let (id, version, body) = (id.id, if_match.required()?, body.into_inner());
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("file_reporting_period", id, version, &body), async |txn| {
         let filed = reporting_periods::file(txn, &actor, auth.organization_id, id, version, body.clone());
@@ -245,27 +227,22 @@ pub async fn file_reporting_period(
 /// SIRECI export prints it in OBSERVACIONES. Only while the period is closed and not filed.
 /// The figures themselves never change.
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])), request_body = ObservationsRequest,
-    params(
-        ("id" = Uuid, Path, description = "Period id"),
-        ("If-Match" = String, Header, description = "ETag from the last read, e.g. `\"v3\"`", pattern = "^(W/)?\"v[0-9]{1,9}\"$"),
-    ),
+    params(PeriodPath, IfMatch),
     responses(
         (status = 200, description = "Recorded", body = ReportingPeriodResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such period in your organization", body = Problem),
         (status = 409, description = "Not closed (open, or filed and read-only)", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid items (an action not in the snapshot, too long, repeated)", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[post("/reporting-periods/{id}/observations")]
 pub async fn record_period_observations(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PeriodPath>,
     if_match: IfMatch,
     body: Json<ObservationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, version, body) = (*id, if_match.required()?, body.into_inner());
+    let (id, version, body) = (id.id, if_match.required()?, body.into_inner());
     let actor = Actor::from(&auth.principal);
     let period = transaction(&state.db, async |txn| {
         reporting_periods::observe(txn, &actor, auth.organization_id, id, version, body).await
@@ -279,7 +256,7 @@ pub async fn record_period_observations(
 ///
 /// The stored figures of each covered action as of the cut-off (empty while open), by action id.
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Period id"), PeriodActionsQuery),
+    params(PeriodPath, PeriodActionsQuery),
     responses(
         (status = 200, description = "One page", body = Page<PeriodActionFigures>),
         (status = 404, description = "No such period in your organization", body = Problem),
@@ -288,13 +265,13 @@ pub async fn record_period_observations(
 pub async fn list_period_actions(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PeriodPath>,
     query: web::Query<PeriodActionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams { limit: query.limit, cursor: query.cursor.clone() };
     let limit = page.limit()?;
     let after = page.cursor("")?.map(|c| c.id);
-    let rows = reporting_periods::actions(&state.db, auth.organization_id, *id, query.plan_id, after, limit).await?;
+    let rows = reporting_periods::actions(&state.db, auth.organization_id, id.id, query.plan_id, after, limit).await?;
     Ok(HttpResponse::Ok().json(Page::from_rows(rows, limit, "", |r| (None, r.action_id), PeriodActionFigures::from)))
 }
 
@@ -308,7 +285,7 @@ pub async fn list_period_actions(
 /// plan's figures at the cut-off. Every file names the period, its cut-off and the snapshot's
 /// SHA-256. `format=xlsx` (default), `csv` or `json`. An open period has nothing to export (409).
 #[utoipa::path(tag = "reporting-periods", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Period id"), PeriodExportQuery),
+    params(PeriodPath, PeriodExportQuery),
     responses(
         (status = 200, description = "The file, as an attachment",
             headers(("Content-Disposition" = String, description = "attachment; filename=corte-<cut-off>-<layout>.<ext>")),
@@ -324,12 +301,12 @@ pub async fn list_period_actions(
 pub async fn export_reporting_period(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PeriodPath>,
     query: web::Query<PeriodExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let layout = query.layout.unwrap_or(crate::dto::plan_matrix::ExportLayout::SireciF141);
     let format = query.format.unwrap_or(crate::dto::plan_matrix::ExportFormat::Xlsx);
-    let file = export::render(&state.db, auth.organization_id, *id, layout, format).await?;
+    let file = export::render(&state.db, auth.organization_id, id.id, layout, format).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, file.content_type))
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file.name)))

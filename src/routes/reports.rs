@@ -1,12 +1,12 @@
 //! Progress reports: a plan's report and the organization's dashboard (every member reads).
 use crate::auth::{AnyMember, Auth};
+use crate::dto::paths::PlanPath;
 use crate::dto::reports::{Dashboard, PlanReport};
 use crate::error::{ApiError, Problem};
 use crate::services::{calendar, reports};
 use crate::state::AppState;
 use actix_web::{get, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Get a plan's progress report
 ///
@@ -17,7 +17,7 @@ use uuid::Uuid;
 /// actions) and still open; objectives served by the plan or its actions. Computed with SQL
 /// aggregates. `periods`: the plan's stored figures in each closed or filed reporting period,
 /// by cut-off; `next_cut_off`: the next unfiled period covering it and the days left to file.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Plan id")), responses(
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(PlanPath), responses(
     (status = 200, description = "The report", body = PlanReport),
     (status = 404, description = "No such plan in your organization", body = Problem),
 ))]
@@ -25,9 +25,9 @@ use uuid::Uuid;
 pub async fn plan_report(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<PlanPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = reports::plan_report(&state.db, auth.organization_id, *id, calendar::today()).await?;
+    let report = reports::plan_report(&state.db, auth.organization_id, id.id, calendar::today()).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -4,6 +4,7 @@ use crate::dto::identity::{
     CreateServiceAccountRequest, ServiceAccountResponse, ServiceAccountWithSecret, UpdateServiceAccountRequest,
 };
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::ServiceAccountPath;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -14,7 +15,6 @@ use crate::services::transaction;
 use crate::state::AppState;
 use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Create a service account
 ///
@@ -60,7 +60,7 @@ pub async fn list_service_accounts(
 }
 
 /// Get a service account
-#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Service account id")), responses(
+#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), params(ServiceAccountPath), responses(
     (status = 200, description = "The account", body = ServiceAccountResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such account in your organization", body = Problem),
 ))]
@@ -68,9 +68,9 @@ pub async fn list_service_accounts(
 pub async fn get_service_account(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ServiceAccountPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = service_accounts::get(&state.db, auth.organization_id, *id).await?;
+    let found = service_accounts::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
@@ -78,20 +78,18 @@ pub async fn get_service_account(
 ///
 /// Changes name, roles or active flag; a deactivated account's tokens stop working.
 #[utoipa::path(tag = "service-accounts", security(("bearer" = [])), request_body(content = UpdateServiceAccountRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Service account id"), IfMatch),
+    params(ServiceAccountPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = ServiceAccountResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Not an administrator (`forbidden`), or an account changing its own roles or active flag (`own_privileges_locked`)", body = Problem),
         (status = 404, description = "No such account in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/service-accounts/{id}")]
 pub async fn update_service_account(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ServiceAccountPath>,
     if_match: IfMatch,
     body: Json<UpdateServiceAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -101,7 +99,7 @@ pub async fn update_service_account(
             txn,
             &Actor::from(&auth.principal),
             auth.organization_id,
-            *id,
+            id.id,
             version,
             body.into_inner(),
         )
@@ -115,7 +113,7 @@ pub async fn update_service_account(
 /// Rotate a service account's secret
 ///
 /// Issues a new client secret (shown once); the old one stops working at once.
-#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Service account id")), responses(
+#[utoipa::path(tag = "service-accounts", security(("bearer" = [])), params(ServiceAccountPath), responses(
     (status = 200, description = "New secret", body = ServiceAccountWithSecret),
     (status = 404, description = "No such account in your organization", body = Problem),
 ))]
@@ -123,10 +121,10 @@ pub async fn update_service_account(
 pub async fn rotate_secret(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<ServiceAccountPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, secret) = transaction(&state.db, async |txn| {
-        service_accounts::rotate_secret(txn, &Actor::from(&auth.principal), auth.organization_id, *id).await
+        service_accounts::rotate_secret(txn, &Actor::from(&auth.principal), auth.organization_id, id.id).await
     })
     .await?;
     Ok(ok_tagged(account.version, &ServiceAccountWithSecret { account: account.into(), client_secret: Some(secret) }))

@@ -2,6 +2,7 @@
 use crate::auth::{Admin, Auth};
 use crate::dto::identity::{CreateUserRequest, ResetPasswordRequest, UpdateUserRequest, UserListQuery, UserResponse};
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::UserPath;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{ok_tagged, IfMatch};
 use crate::http::idempotency::{self, IdempotencyKey, Reply};
@@ -12,7 +13,6 @@ use crate::services::users;
 use crate::state::AppState;
 use actix_web::{get, patch, post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 /// Create a user
 ///
@@ -59,7 +59,7 @@ pub async fn list_users(
 }
 
 /// Get a user
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = Uuid, Path, description = "User id")), responses(
+#[utoipa::path(tag = "users", security(("bearer" = [])), params(UserPath), responses(
     (status = 200, description = "The user", body = UserResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such user in your organization", body = Problem),
 ))]
@@ -67,9 +67,9 @@ pub async fn list_users(
 pub async fn get_user(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = users::get(&state.db, auth.organization_id, *id).await?;
+    let found = users::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
@@ -80,26 +80,24 @@ pub async fn get_user(
 /// Nobody changes their own roles or active flag (another administrator must), and only the
 /// platform operator changes the operator's account.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body(content = UpdateUserRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "User id"), IfMatch),
+    params(UserPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = UserResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Not an administrator (`forbidden`), the platform operator's account changed by someone else (`operator_account_protected`), or your own roles or active flag (`own_privileges_locked`)", body = Problem),
         (status = 404, description = "No such user in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/users/{id}")]
 pub async fn update_user(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<UserPath>,
     if_match: IfMatch,
     body: Json<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        users::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+        users::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner()).await
     })
     .await?;
     state.principals.invalidate(updated.id);
@@ -111,7 +109,7 @@ pub async fn update_user(
 /// Sets a new password chosen by the administrator and revokes the user's refresh tokens.
 /// The platform operator's password is reset only by the operator.
 #[utoipa::path(tag = "users", security(("bearer" = [])), request_body = ResetPasswordRequest,
-    params(("id" = Uuid, Path, description = "User id")),
+    params(UserPath),
     responses(
         (status = 204, description = "Password replaced"),
         (status = 403, description = "Not an administrator (`forbidden`), or the platform operator's account reset by someone else (`operator_account_protected`)", body = Problem),
@@ -122,11 +120,11 @@ pub async fn update_user(
 pub async fn reset_password(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<UserPath>,
     body: Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = Actor::from(&auth.principal);
-    users::reset_password(&state.db, &actor, auth.organization_id, *id, body.into_inner().password).await?;
+    users::reset_password(&state.db, &actor, auth.organization_id, id.id, body.into_inner().password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -75,9 +75,7 @@ pub async fn evaluate(
     }
     c.finish()?;
     ensure_not_responsible(conn, actor, &current).await?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     if !RATED_IN.contains(&owner.status) || current.status == ActionStatus::Cancelled {
         return Err(ApiError::conflict(
             ErrorCode::InvalidTransition,

@@ -8,7 +8,6 @@ use super::progress::{accepted_quantities, action_figures, ActionFigures};
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::actions::{ActionResponse, CreateActionRequest, UpdateActionRequest};
 use crate::dto::common::money;
-use crate::dto::common::Meta;
 use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
 use crate::entities::enums::{
@@ -182,13 +181,7 @@ fn wire(m: action::Model, finding_ids: Vec<Uuid>, objective_ids: Vec<Uuid>, figu
         progress_pct: figures.progress_pct,
         overdue: figures.overdue,
         traffic_light: figures.traffic_light,
-        meta: Meta {
-            created_at: m.created_at,
-            updated_at: m.updated_at,
-            created_by: m.created_by,
-            updated_by: m.updated_by,
-            version: m.version,
-        },
+        meta: crate::meta_of!(m),
     }
 }
 
@@ -480,9 +473,7 @@ pub async fn update(
     if next.category_id != current.category_id {
         check_category(conn, org, current.plan_id, next.category_id).await?;
     }
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     read_only(&owner)?;
     // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
     if next == current && findings.is_none() && objectives.is_none() {
@@ -518,9 +509,7 @@ pub async fn delete(
     expected_version: i32,
 ) -> Result<(), ApiError> {
     let (current, owner) = find_with_plan(conn, org, id).await?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     ensure_editable(&owner)?;
     if evidence::Entity::find().filter(evidence::Column::ActionId.eq(id)).count(conn).await? > 0 {
         return Err(ApiError::conflict(

@@ -131,9 +131,7 @@ pub async fn create(
         version: 1,
     };
     normalize(&mut model);
-    let mut c = Checks::new();
-    check(&mut c, &model);
-    c.finish()?;
+    Checks::run(check, &model)?;
     ensure_editable(&owner)?;
     if req.position.is_none() {
         model.position = next_position(conn, plan_id).await?;
@@ -207,12 +205,8 @@ pub async fn update(
     set(&mut next.control_refs, req.control_refs.map(ControlRefs));
     set(&mut next.position, req.position);
     normalize(&mut next);
-    let mut c = Checks::new();
-    check(&mut c, &next);
-    c.finish()?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    Checks::run(check, &next)?;
+    ApiError::check_version(current.version, expected_version)?;
     ensure_editable(&owner)?;
     // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
     if next == current {
@@ -243,9 +237,7 @@ pub async fn delete(
 ) -> Result<(), ApiError> {
     let current = find_in_org::<category::Entity>(conn, org, id).await?;
     let owner = find_for_update(conn, org, current.plan_id).await?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     ensure_editable(&owner)?;
     super::tenancy::delete_versioned::<category::Entity>(conn, org, id, expected_version).await?;
     audit::record(

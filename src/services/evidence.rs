@@ -134,9 +134,7 @@ pub async fn create(
         updated_by: actor.id,
         version: 1,
     };
-    let mut c = Checks::new();
-    check(&mut c, &model);
-    c.finish()?;
+    Checks::run(check, &model)?;
     if !matches!(owner.status, PlanStatus::Approved | PlanStatus::InProgress)
         || target.status == ActionStatus::Cancelled
     {
@@ -209,15 +207,8 @@ pub async fn update(
     set(&mut next.description, req.description.map(|d| d.trim().to_string()));
     set_nullable(&mut next.reported_quantity, req.reported_quantity);
     set(&mut next.links, req.links.map(|l| Texts(l.iter().map(|x| x.trim().to_string()).collect())));
-    let mut c = Checks::new();
-    check(&mut c, &next);
-    c.finish()?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version).and_detail(
-            "Attaching or removing a file also changes the evidence's version.",
-            "Adjuntar o quitar un archivo también cambia la versión de la evidencia.",
-        ));
-    }
+    Checks::run(check, &next)?;
+    check_evidence_version(current.version, expected_version)?;
     ensure_not_accepted(&current)?;
     let earliest = current.cut_off_date.min(next.cut_off_date);
     super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, earliest).await?;
@@ -256,12 +247,7 @@ pub async fn delete(
     let current = find_for_update(conn, org, id).await?;
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
     ensure_may_report(actor, &target)?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version).and_detail(
-            "Attaching or removing a file also changes the evidence's version.",
-            "Adjuntar o quitar un archivo también cambia la versión de la evidencia.",
-        ));
-    }
+    check_evidence_version(current.version, expected_version)?;
     ensure_not_accepted(&current)?;
     super::reporting_periods::ensure_not_closed(conn, org, target.plan_id, current.cut_off_date).await?;
     let before = response(conn, current).await?;
@@ -315,12 +301,7 @@ pub async fn review(
         }
     }
     ensure_not_responsible(conn, actor, &target).await?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version).and_detail(
-            "Attaching or removing a file also changes the evidence's version.",
-            "Adjuntar o quitar un archivo también cambia la versión de la evidencia.",
-        ));
-    }
+    check_evidence_version(current.version, expected_version)?;
     ensure_not_accepted(&current)?;
     if current.review_status != ReviewStatus::Submitted {
         return Err(ApiError::conflict(
@@ -541,4 +522,14 @@ pub async fn attach_new(
         version: 1,
     };
     super::transaction(db, async |txn| attach(txn, actor, org, id, model).await).await
+}
+
+/// [`ApiError::check_version`], saying that a file attached or removed also moves the version.
+fn check_evidence_version(current: i32, sent: i32) -> Result<(), ApiError> {
+    ApiError::check_version(current, sent).map_err(|e| {
+        e.and_detail(
+            "Attaching or removing a file also changes the evidence's version.",
+            "Adjuntar o quitar un archivo también cambia la versión de la evidencia.",
+        )
+    })
 }

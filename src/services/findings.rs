@@ -350,9 +350,7 @@ pub async fn update(
     check_fields(&mut c, (&next).into());
     c.finish()?;
     // Invalid input is reported before a stale version: fixing the body comes first.
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     if next.repeats_finding_id != current.repeats_finding_id {
         check_repeats(conn, org, id, next.repeats_finding_id).await?;
     }
@@ -400,9 +398,7 @@ pub async fn transition(
     let mut c = Checks::new();
     c.optional_text("note", req.note.as_deref(), 2000);
     c.finish()?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     let (from, to) = (current.status, req.to);
     if !transition_allowed(from, to) {
         return Err(ApiError::conflict(
@@ -449,9 +445,7 @@ pub async fn link_plan(
     plan_id: Option<Uuid>,
 ) -> Result<finding::Model, ApiError> {
     let current = find_in_org::<finding::Entity>(conn, org, id).await?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     if let Some(plan) = plan_id {
         plan_in_org(conn, org, plan).await?;
     }

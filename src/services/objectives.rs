@@ -79,9 +79,7 @@ pub async fn create(
         updated_by: actor.id,
         version: 1,
     };
-    let mut c = Checks::new();
-    check(&mut c, &model);
-    c.finish()?;
+    Checks::run(check, &model)?;
     objective::Entity::insert(objective::ActiveModel::from(model.clone()))
         .exec_without_returning(conn)
         .await
@@ -141,12 +139,8 @@ pub async fn update(
     crate::dto::patch::set_nullable(&mut next.description, req.description.map(clean));
     crate::dto::patch::set_nullable(&mut next.period_start, req.period_start);
     crate::dto::patch::set_nullable(&mut next.period_end, req.period_end);
-    let mut c = Checks::new();
-    check(&mut c, &next);
-    c.finish()?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    Checks::run(check, &next)?;
+    ApiError::check_version(current.version, expected_version)?;
     // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
     if next == current {
         return Ok(current);
@@ -184,9 +178,7 @@ pub async fn delete(
     expected_version: i32,
 ) -> Result<(), ApiError> {
     let current = find_in_org::<objective::Entity>(conn, org, id).await?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     let links = plan_objective::Entity::find().filter(plan_objective::Column::ObjectiveId.eq(id)).count(conn).await?
         + action_objective::Entity::find().filter(action_objective::Column::ObjectiveId.eq(id)).count(conn).await?;
     if links > 0 {

@@ -157,9 +157,7 @@ pub async fn update(
     }
     c.finish()?;
     // Invalid input is reported before a stale version: fixing the body comes first.
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     let mut next = current.clone();
     crate::dto::patch::set(&mut next.name, req.name.map(|n| n.trim().to_string()));
     crate::dto::patch::set_nullable(&mut next.order, req.order);

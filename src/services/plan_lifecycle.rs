@@ -261,9 +261,7 @@ pub async fn apply(
     let current = find_for_update(conn, org, id).await?;
     // A malformed body is reported before a stale version: fixing the body comes first.
     check_input(&t)?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     if !t.allowed_from().contains(&current.status) {
         return Err(refused(&t, current.status));
     }
@@ -347,9 +345,7 @@ pub async fn new_version(
     if req.end_date.is_some() {
         model.end_date = req.end_date;
     }
-    let mut c = Checks::new();
-    plans::check(&mut c, &model);
-    c.finish()?;
+    Checks::run(plans::check, &model)?;
     let objective_ids = objective_links(conn, &[source.id]).await?.remove(&source.id).unwrap_or_default();
     plans::insert(conn, &model, &objective_ids).await?;
     let category_ids = categories::copy_all(conn, actor, &source, &model).await?;

@@ -182,9 +182,7 @@ pub async fn create(
         updated_by: actor.id,
         version: 1,
     };
-    let mut c = Checks::new();
-    check(&mut c, &model);
-    c.finish()?;
+    Checks::run(check, &model)?;
     let objective_ids = check_ids(conn, org, "objective_ids", &req.objective_ids).await?;
     insert(conn, &model, &objective_ids).await?;
     let created = PlanResponse::new(model, objective_ids, PlanFigures::default());
@@ -333,17 +331,13 @@ pub async fn update(
     set_nullable(&mut next.funding_source, req.funding_source);
     set_nullable(&mut next.maturity_current, req.maturity_current);
     set_nullable(&mut next.maturity_target, req.maturity_target);
-    let mut c = Checks::new();
-    check(&mut c, &next);
-    c.finish()?;
+    Checks::run(check, &next)?;
     let objective_ids = match &req.objective_ids {
         Some(ids) => Some(check_ids(conn, org, "objective_ids", ids).await?),
         None => None,
     };
     // Invalid input is reported before a stale version: fixing the body comes first.
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     ensure_editable(&current)?;
     // A patch that changes nothing (`{}`, or the values already stored) is not a new version.
     if next == current && objective_ids.is_none() {
@@ -376,9 +370,7 @@ pub async fn delete(
     expected_version: i32,
 ) -> Result<(), ApiError> {
     let current = find_for_update(conn, org, id).await?;
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     if current.status != PlanStatus::Draft {
         return Err(ApiError::conflict(
             ErrorCode::InvalidTransition,

@@ -342,8 +342,7 @@ impl<'a> Book<'a> {
         let mut buf = Vec::new();
         let mut depth = 0usize;
         loop {
-            buf.clear();
-            match xml.read_event_into(&mut buf).map_err(|e| read_error(e, path))? {
+            match next_event(&mut xml, &mut buf, path)? {
                 Event::Start(e) => {
                     depth = deeper(depth)?;
                     match e.local_name().as_ref() {
@@ -428,8 +427,7 @@ impl<'a> Book<'a> {
         let mut depth = 0usize;
         let (mut row, mut col) = (0u32, 0u32);
         loop {
-            buf.clear();
-            let event = xml.read_event_into(&mut buf).map_err(|e| read_error(e, path))?;
+            let event = next_event(&mut xml, &mut buf, path)?;
             let (e, empty) = match event {
                 Event::Start(e) => {
                     depth = deeper(depth)?;
@@ -509,8 +507,7 @@ fn walk(
     let mut buf = Vec::new();
     let mut depth = 0usize;
     loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf).map_err(|e| read_error(e, path))? {
+        match next_event(xml, &mut buf, path)? {
             Event::Start(e) => {
                 depth = deeper(depth)?;
                 f(&e, Tag::Start)?;
@@ -527,6 +524,12 @@ fn walk(
             _ => {}
         }
     }
+}
+
+/// The next event of a part (reusing `buf`), with read errors as problems.
+fn next_event<'b>(xml: &mut Xml<'_, '_>, buf: &'b mut Vec<u8>, path: &str) -> Result<Event<'b>, ApiError> {
+    buf.clear();
+    xml.read_event_into(buf).map_err(|e| read_error(e, path))
 }
 
 /// The unescaped value of an attribute by its qualified name.
@@ -595,8 +598,7 @@ fn rich_text(
     let mut buf = Vec::new();
     let (mut depth, mut in_t, mut phonetic) = (0usize, false, false);
     loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf).map_err(|e| read_error(e, path))? {
+        match next_event(xml, &mut buf, path)? {
             Event::Start(e) => {
                 depth = deeper(base + depth)? - base;
                 match e.local_name().as_ref() {
@@ -694,8 +696,7 @@ fn cell_value(
     let mut buf = Vec::new();
     let (mut depth, mut in_v) = (0usize, false);
     loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf).map_err(|e| read_error(e, path))? {
+        match next_event(xml, &mut buf, path)? {
             Event::Start(e) => match e.local_name().as_ref() {
                 "is" if kind == "inlineStr" => {
                     let s = rich_text(xml, path, "is", deeper(base + depth)?, text)?;

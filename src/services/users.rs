@@ -151,9 +151,7 @@ pub async fn update(
         ensure_own_privileges_kept(&current.roles.0, current.active, req.roles.as_deref(), req.active)?;
     }
     // Invalid input is reported before a stale version: fixing the body comes first.
-    if current.version != expected_version {
-        return Err(ApiError::stale(current.version, expected_version));
-    }
+    ApiError::check_version(current.version, expected_version)?;
     let mut next = current.clone();
     crate::dto::patch::set(&mut next.display_name, req.display_name.map(|n| n.trim().to_string()));
     crate::dto::patch::set(&mut next.roles, req.roles.map(roles));
