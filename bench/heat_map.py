@@ -18,7 +18,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from period_close import EMAIL, PASSWORD, http, psql, with_db  # noqa: E402
+from period_close import EMAIL, PASSWORD, psql, with_db  # noqa: E402
+from period_close import http as call  # noqa: E402
 
 SEED = """
 WITH org AS (SELECT id FROM organization ORDER BY created_at LIMIT 1),
@@ -112,7 +113,7 @@ def main():
     try:
         for _ in range(240):
             try:
-                if http("GET", f"http://127.0.0.1:{a.port}/health/ready")[0] == 200:
+                if call("GET", f"http://127.0.0.1:{a.port}/health/ready")[0] == 200:
                     break
             except OSError:
                 pass
@@ -120,11 +121,11 @@ def main():
         t0 = time.time()
         psql(url, SEED.format(risks=a.risks))
         print(f"seeded {psql(url, 'SELECT count(*) FROM risk')} risks in {time.time() - t0:.1f}s", flush=True)
-        status, _, body = http("POST", f"http://127.0.0.1:{a.port}/api/v1/auth/login",
+        status, _, body = call("POST", f"http://127.0.0.1:{a.port}/api/v1/auth/login",
                                body={"email": EMAIL, "password": PASSWORD})
         assert status == 200, body
         token = body["access_token"]
-        status, _, check = http("GET", f"http://127.0.0.1:{a.port}/api/v1/risks/heat-map?stage=residual", token)
+        status, _, check = call("GET", f"http://127.0.0.1:{a.port}/api/v1/risks/heat-map?stage=residual", token)
         assert status == 200 and check["total"] == a.risks, check
         rps, p50, p99, errors = load(a.port, token, a.connections, a.seconds)
         print(json.dumps({"risks": a.risks, "connections": a.connections, "seconds": a.seconds,
