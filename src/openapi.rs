@@ -3,8 +3,8 @@
 use crate::dto::actions::ActionSort;
 use crate::dto::findings::FindingSort;
 use crate::dto::plan_matrix::{ExportFormat, ExportLayout, Modality};
-use crate::dto::risks::RiskSheetFormat;
 use crate::dto::plans::PlanSort;
+use crate::dto::risks::RiskSheetFormat;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::routes;
 use actix_web::App;
