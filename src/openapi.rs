@@ -4,6 +4,7 @@ use crate::dto::actions::ActionSort;
 use crate::dto::findings::FindingSort;
 use crate::dto::plan_matrix::{ExportFormat, ExportLayout, Modality};
 use crate::dto::plans::PlanSort;
+use crate::dto::risks::RiskSheetFormat;
 use crate::error::{ErrorCode, FieldError, Problem};
 use crate::routes;
 use actix_web::App;
@@ -63,7 +64,7 @@ for Spanish titles.",
     // Enumerations used only in query parameters: utoipa collects schemas from bodies and
     // responses, not from `IntoParams` (juhaku/utoipa#1165), so they are registered here;
     // `tests/api/openapi_refs.rs` fails on any `$ref` left dangling.
-    components(schemas(Problem, FieldError, ErrorCode, ActionSort, FindingSort, PlanSort, ExportFormat, ExportLayout, Modality)),
+    components(schemas(Problem, FieldError, ErrorCode, ActionSort, FindingSort, PlanSort, ExportFormat, ExportLayout, Modality, RiskSheetFormat)),
     modifiers(&BearerAuth, &Enumerations),
     tags(
         (name = "auth", description = "Sign-in, token refresh and client credentials"),
@@ -79,6 +80,7 @@ for Spanish titles.",
         (name = "evidence", description = "Follow-up evidence, its files and its review"),
         (name = "reports", description = "Progress reports of a plan and the organization's dashboard"),
         (name = "reporting-periods", description = "Reporting cut-offs (SIRECI semiannual, committee): closing stores figures that never change; filing makes them read-only"),
+        (name = "risks", description = "Digital-security risk register (mapa de riesgos, DAFP methodology): assets, risks, controls, appetite, reviews, incidents and the heat map"),
         (name = "audit", description = "Append-only, hash-chained audit trail"),
         (name = "enums", description = "Enumerations with Spanish and English labels"),
         (name = "health", description = "Liveness and readiness probes"),
@@ -198,6 +200,14 @@ const LINKS: &[LinkSpec] = &[
     ("create_evidence", "UpdateEvidence", "update_evidence", true, None),
     ("create_evidence", "ReviewEvidence", "review_evidence", true, None),
     ("create_evidence", "UploadEvidenceFile", "upload_evidence_file", false, None),
+    ("create_asset", "GetAsset", "get_asset", false, None),
+    ("create_asset", "UpdateAsset", "update_asset", true, None),
+    ("create_risk", "GetRisk", "get_risk", false, None),
+    ("create_risk", "UpdateRisk", "update_risk", true, None),
+    ("create_risk", "CreateRiskControl", "create_risk_control", false, None),
+    ("create_risk", "CreateRiskReview", "create_risk_review", false, None),
+    ("create_risk_control", "GetRiskControl", "get_risk_control", false, None),
+    ("create_risk_control", "UpdateRiskControl", "update_risk_control", true, None),
 ];
 
 fn add_links(api: &mut Document) {

@@ -14,6 +14,7 @@ mod m20261201_224500_finding_incidence;
 mod m20261201_230000_finding_import_xlsx;
 mod m20261202_004500_reporting_periods;
 mod m20261202_050000_event_outbox;
+mod m20261202_060000_risk_register;
 mod m20261202_070000_async_imports_reminders_notifications;
 
 /// Every migration of the service, in the order they apply.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_230000_finding_import_xlsx::Migration),
             Box::new(m20261202_004500_reporting_periods::Migration),
             Box::new(m20261202_050000_event_outbox::Migration),
+            Box::new(m20261202_060000_risk_register::Migration),
             Box::new(m20261202_070000_async_imports_reminders_notifications::Migration),
         ]
     }

@@ -85,6 +85,13 @@ policies! {
     AuditReader => [Admin, Auditor];
     /// Who may link findings to plans and actions.
     FindingLinker => [Admin, Planner, Auditor];
+    /// Who may write risks and their controls: planners, administrators, and a `responsible`
+    /// for the risks they own (checked by the service).
+    RiskWriter => [Admin, Planner, Responsible];
+    /// Who may review risks: planners and administrators (second line), auditors (third line).
+    RiskReviewer => [Admin, Planner, Auditor];
+    /// Who may record a materialised risk: risk writers and auditors.
+    RiskIncidentReporter => [Admin, Planner, Responsible, Auditor];
     /// The platform operator (creates organizations).
     PlatformOperator => [], platform = true;
 }

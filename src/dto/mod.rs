@@ -23,6 +23,7 @@ pub mod plan_matrix;
 pub mod plans;
 pub mod reporting_periods;
 pub mod reports;
+pub mod risks;
 pub mod validate;
 
 pub use common::FileBytes;

@@ -145,6 +145,8 @@ pub struct PlanReport {
     pub periods: Vec<PeriodTrendPoint>,
     /// The next unfiled reporting period covering the plan, with the days left to file it.
     pub next_cut_off: Option<NextCutOff>,
+    /// Risks of the register the plan's actions treat, with their inherent → residual zones.
+    pub risks: Vec<crate::dto::risks::TreatedRisk>,
 }
 
 /// The open finding that has waited longest.
@@ -196,4 +198,6 @@ pub struct Dashboard {
     pub periods: Vec<PeriodTrendPoint>,
     /// The next unfiled reporting period, with the days left to file it.
     pub next_cut_off: Option<NextCutOff>,
+    /// Per plan with actions that treat risks: those risks and their inherent → residual zones.
+    pub risks_by_plan: Vec<crate::dto::risks::PlanRisks>,
 }

@@ -21,6 +21,7 @@ pub mod plan_matrix;
 pub mod plans;
 pub mod reporting_periods;
 pub mod reports;
+pub mod risks;
 pub mod service_accounts;
 pub mod users;
 
@@ -53,6 +54,7 @@ fn api(cfg: &mut ServiceConfig) {
     files::configure(cfg);
     reports::configure(cfg);
     reporting_periods::configure(cfg);
+    risks::configure(cfg);
     audit_events::configure(cfg);
     enums::configure(cfg);
 }

@@ -526,6 +526,11 @@ pub async fn delete(
         .await?;
     action_finding::Entity::delete_many().filter(action_finding::Column::ActionId.eq(id)).exec(conn).await?;
     action_objective::Entity::delete_many().filter(action_objective::Column::ActionId.eq(id)).exec(conn).await?;
+    // The risks it treated show a treatment gap if it was their only action.
+    crate::entities::action_risk::Entity::delete_many()
+        .filter(crate::entities::action_risk::Column::ActionId.eq(id))
+        .exec(conn)
+        .await?;
     super::tenancy::delete_versioned::<action::Entity>(conn, org, id, expected_version).await?;
     audit::record(conn, actor, Entry::new(org, AuditResource::Action, id, AuditOperation::Delete).before(&before))
         .await?;

@@ -34,6 +34,7 @@ pub mod reformulation;
 pub mod reminders;
 pub mod reporting_periods;
 pub mod reports;
+pub mod risks;
 pub mod service_accounts;
 pub mod sessions;
 pub mod spool;
@@ -54,6 +55,11 @@ crate::org_scoped!(
     evidence,
     evidence_file,
     reporting_period,
+    asset,
+    risk,
+    risk_control,
+    risk_review,
+    risk_incident,
     plan_import
 );
 

@@ -31,6 +31,10 @@ pub async fn delete_all_of_plan(conn: &impl ConnectionTrait, plan_id: Uuid) -> R
         .filter(action_objective::Column::ActionId.is_in(ids.clone()))
         .exec(conn)
         .await?;
+    crate::entities::action_risk::Entity::delete_many()
+        .filter(crate::entities::action_risk::Column::ActionId.is_in(ids.clone()))
+        .exec(conn)
+        .await?;
     action::Entity::update_many()
         .col_expr(action::Column::ReformulatedFromId, Expr::value(Option::<Uuid>::None))
         .filter(action::Column::PlanId.eq(plan_id))

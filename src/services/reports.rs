@@ -204,6 +204,7 @@ pub async fn plan_report(
         objectives,
         periods,
         next_cut_off,
+        risks: super::risks::treated_by_plans(conn, org, &[plan_id]).await?.remove(&plan_id).unwrap_or_default(),
     })
 }
 
@@ -287,5 +288,6 @@ pub async fn dashboard(conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate)
         oldest_open_finding,
         periods,
         next_cut_off,
+        risks_by_plan: super::risks::risks_by_plan(conn, org).await?,
     })
 }

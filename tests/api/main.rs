@@ -35,6 +35,7 @@ mod refusal_order;
 mod reminders;
 mod reporting_periods;
 mod reports;
+mod risks;
 mod security;
 mod sireci;
 mod smtp_receiver;

@@ -117,6 +117,13 @@ fn body_for(operation: &str) -> Option<Value> {
             json!({"filed_on": day(0), "filing_reference": "SIRECI-1", "file_sha256": "ab".repeat(32)})
         }
         "record_period_observations" => json!({"items": [{"action_id": Uuid::now_v7(), "observation": "Intrusa"}]}),
+        "update_asset" => json!({"name": "Cambiado"}),
+        "update_risk" => json!({"process": "Cambiado"}),
+        "create_risk_control" => json!({"responsible": "Intruso", "action": "revisa", "control_type": "preventive",
+                                        "implementation": "manual"}),
+        "update_risk_control" => json!({"action": "Cambiada"}),
+        "create_risk_review" => json!({"reviewed_on": day(0), "line": "second_line", "result": "adequate"}),
+        "create_risk_incident" => json!({"occurred_on": day(0), "description": "Intrusa"}),
         _ => return None,
     })
 }
@@ -294,6 +301,24 @@ async fn organization_b(app: &TestApp) -> OrgB {
     let close = format!("/api/v1/reporting-periods/{}/close", id(&period));
     let period = id(&json_of(post_if_match(app, &close, &admin.token, &etag_of(&period), &json!({})).await, 200).await);
 
+    // A digital-security risk treated by the running plan's action, with an asset and a control.
+    let asset = json!({"name": format!("Activo {MARKER}"), "process": "Gestión TIC", "kind": "information",
+                       "classification": "public_reserved", "confidentiality": "high", "integrity": "high",
+                       "availability": "medium"});
+    let asset = id(&json_of(app.post("/api/v1/assets", &planner, &asset).await, 201).await);
+    let risk = json!({"code": "RB-1", "process": "Gestión TIC", "kind": "digital_security", "confidentiality": true,
+                      "impact": format!("fuga {MARKER}"), "immediate_cause": "acceso", "root_cause": "privilegios",
+                      "annual_frequency": 30, "economic_impact": "major", "reputational_impact": "major",
+                      "asset_ids": [asset], "action_ids": [action], "finding_ids": [finding],
+                      "controls": [{"responsible": "TI", "action": format!("revisa {MARKER}"),
+                                    "control_type": "detective", "implementation": "manual", "annex_a_refs": ["8.2"]}]});
+    let risk = json_of(app.post("/api/v1/risks", &planner, &risk).await, 201).await;
+    let risk_control = id(&risk["controls"][0]);
+    let risk = id(&risk);
+    let review =
+        json!({"reviewed_on": day(0), "line": "third_line", "result": "adequate", "note": format!("Nota {MARKER}")});
+    json_of(app.post(&format!("/api/v1/risks/{risk}/reviews"), &auditor, &review).await, 201).await;
+
     // An asynchronous plan upload, finished before anything is compared.
     let matrix = "CATEGORÍAS,PUNTAJE,DISEÑO ALTERNATIVAS DE MEJORA,MEJORAS PARA IMPLEMENTAR (INCLUIR PLAZO DE LA IMPLEMENTACIÓN),EVALUACIÓN DE LA EFICACIA DE LAS ACCIONES IMPLEMENTADAS\n\
                   Transparencia,40,Publicar más,\"1) Portal\nFecha: (01/08/2024 al 31/12/2027)\",Cumplimiento\n";
@@ -343,6 +368,9 @@ async fn organization_b(app: &TestApp) -> OrgB {
         .unwrap();
 
     let targets = [
+        ("/api/v1/assets", vec![asset]),
+        ("/api/v1/risks", vec![risk]),
+        ("/api/v1/risk-controls", vec![risk_control]),
         ("/api/v1/me/notifications", vec![notification]),
         ("/api/v1/plans/imports", vec![plan_import]),
         ("/api/v1/plans", vec![plan, id(&draft)]),
@@ -631,6 +659,13 @@ async fn lists_filters_and_references_never_reach_another_organizations_rows() {
         body[field] = value;
         body
     };
+    let risk_with = |field: &str, value: Value| {
+        let mut body = json!({"code": "RA-1", "process": "Gestión TIC", "kind": "management", "impact": "pérdida",
+                              "immediate_cause": "falla", "root_cause": "causa", "annual_frequency": 1,
+                              "economic_impact": "slight", "reputational_impact": "slight"});
+        body[field] = value;
+        body
+    };
     let mut new_plan = plan_body("A-OTRO");
     new_plan["objective_ids"] = json!(["$X"]);
     let probes = [
@@ -677,6 +712,11 @@ async fn lists_filters_and_references_never_reach_another_organizations_rows() {
             b.objective,
         ),
         write_probe(Method::POST, "/api/v1/plans".into(), None, new_plan, b.objective),
+        read_probe("/api/v1/risks?action_id=$X".into(), b.action),
+        read_probe("/api/v1/risks?owner_id=$X".into(), b.responsible),
+        write_probe(Method::POST, "/api/v1/risks".into(), None, risk_with("action_ids", json!(["$X"])), b.action),
+        write_probe(Method::POST, "/api/v1/risks".into(), None, risk_with("finding_ids", json!(["$X"])), b.finding),
+        write_probe(Method::POST, "/api/v1/risks".into(), None, risk_with("owner_id", json!("$X")), b.responsible),
         write_probe(
             Method::POST,
             "/api/v1/reporting-periods".into(),

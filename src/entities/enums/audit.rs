@@ -30,6 +30,18 @@ labeled_enum! {
         Session = "session", "Session", "Sesión";
         /// A user.
         User = "user", "User", "Usuario";
+        /// A critical information asset.
+        Asset = "asset", "Asset", "Activo de información";
+        /// A risk of the risk register.
+        Risk = "risk", "Risk", "Riesgo";
+        /// A control of a risk.
+        RiskControl = "risk_control", "Risk control", "Control de riesgo";
+        /// The organization's risk appetite.
+        RiskAppetite = "risk_appetite", "Risk appetite", "Apetito de riesgo";
+        /// A review of a risk.
+        RiskReview = "risk_review", "Risk review", "Revisión de riesgo";
+        /// A materialised risk (incident).
+        RiskIncident = "risk_incident", "Risk incident", "Materialización de riesgo";
     }
 }
 

@@ -118,6 +118,7 @@ mod findings;
 mod identity;
 mod periods;
 mod plans;
+mod risks;
 
 pub use actions::*;
 pub use audit::*;
@@ -126,6 +127,7 @@ pub use findings::*;
 pub use identity::*;
 pub use periods::*;
 pub use plans::*;
+pub use risks::*;
 
 /// The one list of enumerations: `/api/v1/enums` ([`all`]) and the OpenAPI components
 /// ([`schemas`]) are built from it.
@@ -153,4 +155,7 @@ enumerations! {
     PeriodKind, PeriodStatus,
     AuditResource, AuditOperation, ActorKind,
     EventType,
+    AssetKind, InformationClassification, CiaLevel, RiskKind, RiskProbability, RiskImpact, RiskZone,
+    TreatmentOption, AcceptanceStatus, ControlType, ControlImplementation, ControlDocumentation,
+    ControlFrequency, ControlEvidence, ReviewLine, ReviewResult,
 }

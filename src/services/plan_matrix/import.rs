@@ -70,7 +70,7 @@ fn rejected(errors: Vec<FieldError>) -> ApiError {
     )
 }
 
-fn csv_records(body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+pub(crate) fn csv_records(body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let text = match std::str::from_utf8(body) {
         Ok(t) => t.to_string(),
@@ -104,7 +104,7 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-fn xlsx_records(body: &[u8], limits: &Limits) -> Result<Vec<Vec<String>>, ApiError> {
+pub(crate) fn xlsx_records(body: &[u8], limits: &Limits) -> Result<Vec<Vec<String>>, ApiError> {
     let rows = spreadsheet::read_rows(body, None, limits)?;
     Ok(rows.iter().map(|r| r.iter().map(cell_text).collect()).collect())
 }
