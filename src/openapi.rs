@@ -80,6 +80,7 @@ for Spanish titles.",
         (name = "reports", description = "Progress reports of a plan and the organization's dashboard"),
         (name = "reporting-periods", description = "Reporting cut-offs (SIRECI semiannual, committee): closing stores figures that never change; filing makes them read-only"),
         (name = "audit", description = "Append-only, hash-chained audit trail"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks): subscriptions, deliveries, retries"),
         (name = "enums", description = "Enumerations with Spanish and English labels"),
         (name = "health", description = "Liveness and readiness probes"),
     )

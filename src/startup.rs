@@ -10,6 +10,7 @@ use crate::openapi;
 use crate::routes;
 use crate::services::bootstrap;
 use crate::services::storage::Storage;
+use crate::services::webhooks;
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -60,6 +61,13 @@ pub struct Application {
     server: Server,
     bootstrap: Option<bootstrap::Created>,
     metrics: Option<crate::ops::metrics::MetricsServer>,
+    dispatcher: Option<Dispatcher>,
+}
+
+/// The background webhook dispatcher of this process and the switch that stops it.
+struct Dispatcher {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -97,8 +105,16 @@ impl Application {
             }
             None => None,
         };
+        let dispatcher = match config.webhooks.dispatch_interval {
+            Some(interval) => {
+                let worker = webhooks::dispatch::Dispatcher::new(db.clone(), &config.webhooks)?;
+                let (stop, stopped) = tokio::sync::watch::channel(false);
+                Some(Dispatcher { stop, task: tokio::spawn(worker.run(interval, stopped)) })
+            }
+            None => None,
+        };
         let server = run(listener, config, db)?;
-        Ok(Self { port, server, bootstrap: None, metrics })
+        Ok(Self { port, server, bootstrap: None, metrics, dispatcher })
     }
 
     /// The port actually bound (useful with port 0).
@@ -119,11 +135,17 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to
     /// `MEJORA_SHUTDOWN_TIMEOUT`, 30 s by default); a request still running then is dropped,
     /// and with it its open transaction, which rolls back.
+    /// The webhook dispatcher stops with the server, after finishing the attempts it started.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.metrics {
+        let served = match self.metrics {
             Some(metrics) => futures_util::future::try_join(self.server, metrics.server).await.map(|_| ()),
             None => self.server.await,
+        };
+        if let Some(dispatcher) = self.dispatcher {
+            let _ = dispatcher.stop.send(true);
+            let _ = dispatcher.task.await;
         }
+        served
     }
 }
 

@@ -14,6 +14,7 @@ mod m20261201_224500_finding_incidence;
 mod m20261201_230000_finding_import_xlsx;
 mod m20261202_004500_reporting_periods;
 mod m20261202_050000_event_outbox;
+mod m20261202_060000_webhooks;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_230000_finding_import_xlsx::Migration),
             Box::new(m20261202_004500_reporting_periods::Migration),
             Box::new(m20261202_050000_event_outbox::Migration),
+            Box::new(m20261202_060000_webhooks::Migration),
         ]
     }
 }

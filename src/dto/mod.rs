@@ -21,5 +21,6 @@ pub mod plans;
 pub mod reporting_periods;
 pub mod reports;
 pub mod validate;
+pub mod webhooks;
 
 pub use common::FileBytes;

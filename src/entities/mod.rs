@@ -22,3 +22,5 @@ pub mod reporting_period_action;
 pub mod reporting_period_plan;
 pub mod service_account;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;

@@ -22,6 +22,7 @@ pub mod reporting_periods;
 pub mod reports;
 pub mod service_accounts;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -52,5 +53,6 @@ fn api(cfg: &mut ServiceConfig) {
     reports::configure(cfg);
     reporting_periods::configure(cfg);
     audit_events::configure(cfg);
+    webhooks::configure(cfg);
     enums::configure(cfg);
 }

@@ -37,6 +37,7 @@ pub mod spreadsheet;
 pub mod storage;
 pub mod tenancy;
 pub mod users;
+pub mod webhooks;
 
 crate::org_scoped!(
     user,
@@ -49,7 +50,8 @@ crate::org_scoped!(
     action,
     evidence,
     evidence_file,
-    reporting_period
+    reporting_period,
+    webhook
 );
 
 /// The current instant at microsecond precision, the precision PostgreSQL stores, so a reply

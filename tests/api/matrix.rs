@@ -95,6 +95,15 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
         ("record_period_observations", Some(&[Admin, Planner][..])),
         ("list_period_actions", Some(ALL)),
         ("export_reporting_period", Some(ALL)),
+        ("create_webhook", Some(&[Admin][..])),
+        ("list_webhooks", Some(&[Admin][..])),
+        ("get_webhook", Some(&[Admin][..])),
+        ("update_webhook", Some(&[Admin][..])),
+        ("delete_webhook", Some(&[Admin][..])),
+        ("rotate_webhook_secret", Some(&[Admin][..])),
+        ("list_webhook_deliveries", Some(&[Admin][..])),
+        ("retry_webhook_delivery", Some(&[Admin][..])),
+        ("test_webhook", Some(&[Admin][..])),
     ])
 }
 

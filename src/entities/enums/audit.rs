@@ -30,6 +30,8 @@ labeled_enum! {
         Session = "session", "Session", "Sesión";
         /// A user.
         User = "user", "User", "Usuario";
+        /// A webhook subscription.
+        Webhook = "webhook", "Webhook", "Webhook";
     }
 }
 
@@ -92,6 +94,8 @@ labeled_enum! {
         Logout = "logout", "Signed out", "Cierre de sesión";
         /// A refresh token presented again after use (its family is revoked).
         RefreshTokenReuse = "refresh_token_reuse", "Refresh token reused", "Reutilización del token de renovación";
+        /// A webhook endpoint disabled by the service (410, or 5 days of failures).
+        Disable = "disable", "Disabled", "Deshabilitación";
     }
 }
 

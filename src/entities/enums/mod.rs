@@ -152,5 +152,5 @@ enumerations! {
     ActionType, ActionFocus, ActionStatus, ComplianceResult, EffectivenessResult, ReviewStatus, TrafficLight,
     PeriodKind, PeriodStatus,
     AuditResource, AuditOperation, ActorKind,
-    EventType,
+    EventType, DeliveryStatus,
 }

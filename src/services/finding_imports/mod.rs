@@ -4,6 +4,7 @@
 //! each batch with one statement while the next is parsed. Everything happens in the caller's
 //! transaction, inside a savepoint for the rows. One audit event records the upload.
 mod decode;
+mod emit;
 mod parse;
 mod rows;
 mod write;
@@ -207,7 +208,9 @@ where
         let mut batch_rx = batch_rx;
         let mut total = Totals::default();
         while let Some(batch) = batch_rx.recv().await {
+            let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
             let written = write::write_batch(txn, ctx_ref, sql, batch).await?;
+            emit::batch(txn, org, &ids, written.created, &written.updated).await?;
             total.created += written.created;
             total.updated += written.updated.len() as u64;
             total.closed_rows.extend(written.closed_rows);
