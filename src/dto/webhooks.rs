@@ -1,6 +1,6 @@
 //! Webhook subscriptions and their deliveries (`/webhooks`).
 use crate::dto::common::Meta;
-use crate::entities::enums::DeliveryStatus;
+use crate::entities::enums::{DeliveryStatus, EventType};
 use crate::entities::{webhook, webhook_delivery};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -116,7 +116,7 @@ pub struct WebhookDeliveryResponse {
     /// `webhook-id` header of every attempt (the receiver's idempotency key).
     pub message_id: String,
     /// Event type.
-    pub event_type: String,
+    pub event_type: EventType,
     /// `pending`, `succeeded` or `failed`.
     pub status: DeliveryStatus,
     /// Attempts made.

@@ -1,7 +1,7 @@
 //! `webhook_delivery`: one event for one webhook endpoint, with its attempts and the next
 //! retry. `locked_until` is the lease of the worker attempting it: a worker that dies leaves
 //! the lease to expire and another one attempts it again, with the same `webhook-id`.
-use super::enums::DeliveryStatus;
+use super::enums::{DeliveryStatus, EventType};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -12,7 +12,7 @@ pub struct Model {
     pub organization_id: Uuid,
     pub webhook_id: Uuid,
     pub event_id: Uuid,
-    pub event_type: String,
+    pub event_type: EventType,
     pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: Option<DateTimeUtc>,

@@ -56,7 +56,7 @@ const BATCH: u64 = 500;
 pub fn new_delivery(
     hook: &webhook::Model,
     event_id: Uuid,
-    event_type: &str,
+    event_type: EventType,
     now: DateTime<Utc>,
 ) -> webhook_delivery::Model {
     webhook_delivery::Model {
@@ -64,7 +64,7 @@ pub fn new_delivery(
         organization_id: hook.organization_id,
         webhook_id: hook.id,
         event_id,
-        event_type: event_type.to_string(),
+        event_type,
         status: DeliveryStatus::Pending,
         attempts: 0,
         next_attempt_at: Some(now),
@@ -365,7 +365,7 @@ async fn disable(conn: &impl ConnectionTrait, id: Uuid, reason: &str, now: DateT
 struct PendingEvent {
     id: Uuid,
     organization_id: Uuid,
-    event_type: String,
+    event_type: EventType,
 }
 
 /// Turns events not fanned out yet into deliveries, in one transaction; returns the number
@@ -403,12 +403,12 @@ pub async fn fan_out(db: &DatabaseConnection) -> Result<(usize, usize), DbErr> {
     let mut rows = Vec::new();
     for e in &pending {
         // A test event goes to its own endpoint only, when it is sent.
-        if e.event_type == EventType::WebhookTest.code() {
+        if e.event_type == EventType::WebhookTest {
             continue;
         }
         for (hook, patterns) in by_org.get(&e.organization_id).map(Vec::as_slice).unwrap_or(&[]) {
-            if super::matches(patterns, &e.event_type) {
-                rows.push(webhook_delivery::ActiveModel::from(new_delivery(hook, e.id, &e.event_type, now)));
+            if super::matches(patterns, e.event_type.code()) {
+                rows.push(webhook_delivery::ActiveModel::from(new_delivery(hook, e.id, e.event_type, now)));
             }
         }
     }

@@ -354,7 +354,7 @@ pub async fn test(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<We
         _ => "UPDATE event SET fanned_out_at = ? WHERE id = ?",
     };
     conn.execute_raw(Statement::from_sql_and_values(backend, sql, [now.into(), event_id.into()])).await?;
-    let delivery = dispatch::new_delivery(&hook, event_id, EventType::WebhookTest.code(), now);
+    let delivery = dispatch::new_delivery(&hook, event_id, EventType::WebhookTest, now);
     webhook_delivery::Entity::insert(webhook_delivery::ActiveModel::from(delivery.clone()))
         .exec_without_returning(conn)
         .await?;
