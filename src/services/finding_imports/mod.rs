@@ -208,9 +208,9 @@ where
         let mut batch_rx = batch_rx;
         let mut total = Totals::default();
         while let Some(batch) = batch_rx.recv().await {
-            let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
+            let new = batch.iter().map(|r| emit::model(r, ctx_ref)).collect();
             let written = write::write_batch(txn, ctx_ref, sql, batch).await?;
-            emit::batch(txn, org, &ids, written.created, &written.updated).await?;
+            emit::batch(txn, org, new, written.created, &written.updated).await?;
             total.created += written.created;
             total.updated += written.updated.len() as u64;
             total.closed_rows.extend(written.closed_rows);
