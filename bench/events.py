@@ -120,6 +120,11 @@ def main():
         token = body["access_token"]
         status, body = http("POST", f"{base}/api/v1/webhooks", token, {"url": hook_url, "event_types": ["finding.created"]})
         assert status == 201, body
+        status, body = http("POST", f"{base}/api/v1/users", token, {
+            "email": "auditor@bench.gov.co", "display_name": "Auditor", "password": PASSWORD, "roles": ["auditor"]})
+        assert status == 201, body
+        status, body = http("POST", f"{base}/api/v1/auth/login", body={"email": "auditor@bench.gov.co", "password": PASSWORD})
+        token = body["access_token"]
 
         def create(i):
             s, b = http("POST", f"{base}/api/v1/findings", token, {
