@@ -25,6 +25,9 @@ use uuid::Uuid;
 pub const ALLOW: &[(&str, &str)] =
     &[("MEJORA_WEBHOOK_ALLOW_HOSTS", "127.0.0.1/32"), ("MEJORA_WEBHOOK_ALLOW_HTTP", "true")];
 
+/// A reply the receiver gives: status and `Retry-After`.
+type Scripted = (u16, Option<String>);
+
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -46,7 +49,7 @@ impl Received {
 pub struct Receiver {
     pub url: String,
     pub received: Arc<Mutex<Vec<Received>>>,
-    script: Arc<Mutex<VecDeque<(u16, Option<String>)>>>,
+    script: Arc<Mutex<VecDeque<Scripted>>>,
 }
 
 async fn receive(req: HttpRequest, body: web::Bytes, rx: web::Data<Receiver>) -> HttpResponse {

@@ -109,7 +109,7 @@ impl Policy {
     /// Whether `host` is named by the allow-list.
     fn host_allowed(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.hosts.iter().any(|h| *h == host)
+        self.hosts.contains(&host)
     }
 
     /// Whether a connection to `ip` for `host` may be made.
