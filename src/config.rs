@@ -96,6 +96,8 @@ pub struct Config {
     pub rate_limits: rate_limits::Limits,
     /// `MEJORA_SHUTDOWN_TIMEOUT` (seconds): how long SIGTERM waits for in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Webhook delivery (`MEJORA_WEBHOOK_*`).
+    pub webhooks: Webhooks,
     /// Background work: asynchronous uploads, reminders, notifications (`MEJORA_BACKGROUND*`).
     pub background: Background,
     /// `MEJORA_SMTP_URL`: where notifications and reminders go by e-mail (off when unset).
@@ -126,6 +128,24 @@ pub struct Smtp {
     pub url: SecretString,
     /// `MEJORA_SMTP_FROM` (default `mejora@localhost`): the sender.
     pub from: String,
+}
+
+/// Webhook delivery settings.
+#[derive(Debug, Clone)]
+pub struct Webhooks {
+    /// `MEJORA_WEBHOOK_ALLOW_HOSTS`: host names and CIDRs (`127.0.0.1/32`, `10.0.0.0/8`,
+    /// `hooks.internal`) that may be targeted although they are loopback, private or link-local.
+    pub allow_hosts: Vec<String>,
+    /// `MEJORA_WEBHOOK_ALLOW_HTTP`: plain `http://` endpoints are accepted (default: https only).
+    pub allow_http: bool,
+    /// `MEJORA_WEBHOOK_DISPATCH_INTERVAL` (ms, default 1000; `0` or `off`: no background
+    /// dispatcher in this process).
+    pub dispatch_interval: Option<Duration>,
+    /// `MEJORA_WEBHOOK_TIMEOUT` (seconds, default 15): the whole request to an endpoint.
+    pub timeout: Duration,
+    /// `MEJORA_WEBHOOK_MAX_CONNECTIONS` (default 16): idle connections kept per endpoint host,
+    /// and deliveries attempted at once.
+    pub max_connections: usize,
 }
 
 /// Operator overrides of the spreadsheet reader's limits; an unset one keeps the default of
@@ -229,10 +249,29 @@ impl Config {
             _ => Some(parse(&var, "MEJORA_METRICS_BIND", "127.0.0.1:9464")?),
         };
         let rate_limits = rate_limits::Limits::from_lookup(&var)?;
+        let webhooks = Webhooks {
+            allow_hosts: var("MEJORA_WEBHOOK_ALLOW_HOSTS")
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default(),
+            allow_http: parse(&var, "MEJORA_WEBHOOK_ALLOW_HTTP", "false")?,
+            dispatch_interval: match var("MEJORA_WEBHOOK_DISPATCH_INTERVAL").as_deref().map(str::trim) {
+                Some("off") => None,
+                _ => match parse::<u64>(&var, "MEJORA_WEBHOOK_DISPATCH_INTERVAL", "1000")? {
+                    0 => None,
+                    ms => Some(Duration::from_millis(ms)),
+                },
+            },
+            timeout: Duration::from_secs(parse(&var, "MEJORA_WEBHOOK_TIMEOUT", "15")?),
+            max_connections: match parse::<usize>(&var, "MEJORA_WEBHOOK_MAX_CONNECTIONS", "16")? {
+                0 => return Err(err("MEJORA_WEBHOOK_MAX_CONNECTIONS", "at least 1")),
+                n => n,
+            },
+        };
         Ok(Config {
             metrics_bind,
             metrics_bind_explicit: var("MEJORA_METRICS_BIND").is_some(),
             rate_limits,
+            webhooks,
             shutdown_timeout: Duration::from_secs(parse(&var, "MEJORA_SHUTDOWN_TIMEOUT", "30")?),
             background: Background {
                 enabled: match var("MEJORA_BACKGROUND").as_deref().map(str::trim) {

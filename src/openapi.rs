@@ -82,6 +82,7 @@ for Spanish titles.",
         (name = "reporting-periods", description = "Reporting cut-offs (SIRECI semiannual, committee): closing stores figures that never change; filing makes them read-only"),
         (name = "risks", description = "Digital-security risk register (mapa de riesgos, DAFP methodology): assets, risks, controls, appetite, reviews, incidents and the heat map"),
         (name = "audit", description = "Append-only, hash-chained audit trail"),
+        (name = "webhooks", description = "Signed webhooks (Standard Webhooks): subscriptions, deliveries, retries"),
         (name = "enums", description = "Enumerations with Spanish and English labels"),
         (name = "health", description = "Liveness and readiness probes"),
     )

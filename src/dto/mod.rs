@@ -25,5 +25,6 @@ pub mod reporting_periods;
 pub mod reports;
 pub mod risks;
 pub mod validate;
+pub mod webhooks;
 
 pub use common::FileBytes;

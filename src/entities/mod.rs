@@ -34,3 +34,5 @@ pub mod risk_incident;
 pub mod risk_review;
 pub mod service_account;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;

@@ -24,6 +24,7 @@ pub mod reports;
 pub mod risks;
 pub mod service_accounts;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -56,5 +57,6 @@ fn api(cfg: &mut ServiceConfig) {
     reporting_periods::configure(cfg);
     risks::configure(cfg);
     audit_events::configure(cfg);
+    webhooks::configure(cfg);
     enums::configure(cfg);
 }

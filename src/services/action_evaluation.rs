@@ -6,6 +6,7 @@ use super::objectives::clean;
 use super::tenancy::{scoped, update_versioned};
 use crate::dto::actions::{ActionResponse, EvaluateActionRequest, ReformulateActionRequest};
 use crate::dto::validate::Checks;
+use crate::entities::enums::EventType;
 use crate::entities::enums::{
     ActionStatus, AuditOperation, AuditResource, ComplianceResult, EffectivenessResult, PlanStatus,
 };
@@ -102,6 +103,7 @@ pub async fn evaluate(
         Entry::new(org, AuditResource::Action, id, AuditOperation::Evaluate).before(&before).after(&after),
     )
     .await?;
+    super::events::record(conn, org, EventType::ActionEvaluated, AuditResource::Action, id, &after).await?;
     Ok(after)
 }
 

@@ -2,6 +2,7 @@
 //! patch (content while the plan is editable, execution state while it runs) and deletion.
 //! Lists are in [`super::action_queries`], plan-wide operations in [`super::plan_actions`].
 use super::audit::{self, Actor, Entry};
+use super::events;
 use super::objectives::{check_ids, clean};
 use super::plans::{ensure_editable, find_for_update};
 use super::progress::{accepted_quantities, action_figures, ActionFigures};
@@ -10,6 +11,7 @@ use crate::dto::actions::{ActionResponse, CreateActionRequest, UpdateActionReque
 use crate::dto::common::money;
 use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
+use crate::entities::enums::EventType;
 use crate::entities::enums::{
     ActionStatus, AuditOperation, AuditResource, ComplianceResult, EffectivenessResult, PlanStatus,
 };
@@ -276,6 +278,15 @@ pub async fn insert(
         Entry::new(created.organization_id, AuditResource::Action, created.id, operation).after(&created),
     )
     .await?;
+    events::record(
+        conn,
+        created.organization_id,
+        EventType::ActionCreated,
+        AuditResource::Action,
+        created.id,
+        &created,
+    )
+    .await?;
     Ok(created)
 }
 
@@ -497,6 +508,7 @@ pub async fn update(
         Entry::new(org, AuditResource::Action, id, AuditOperation::Update).before(&before).after(&after),
     )
     .await?;
+    events::action_changed(conn, &before, &after).await?;
     Ok(after)
 }
 

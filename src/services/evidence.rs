@@ -15,6 +15,7 @@ use crate::dto::pagination::{Page, PageParams};
 use crate::dto::patch::{set, set_nullable};
 use crate::dto::validate::Checks;
 use crate::entities::category::Texts;
+use crate::entities::enums::EventType;
 use crate::entities::enums::{ActionStatus, AuditOperation, AuditResource, PlanStatus, ReviewStatus, Role};
 use crate::entities::{action, evidence, evidence_file};
 use crate::error::{ApiError, ErrorCode};
@@ -153,6 +154,8 @@ pub async fn create(
         Entry::new(org, AuditResource::Evidence, created.id, AuditOperation::Create).after(&created),
     )
     .await?;
+    super::events::record(conn, org, EventType::EvidenceSubmitted, AuditResource::Evidence, created.id, &created)
+        .await?;
     Ok(created)
 }
 
@@ -329,6 +332,7 @@ pub async fn review(
         Entry::new(org, AuditResource::Evidence, id, AuditOperation::Review).before(&before).after(&after),
     )
     .await?;
+    super::events::record(conn, org, EventType::EvidenceReviewed, AuditResource::Evidence, id, &after).await?;
     if req.status == ReviewStatus::Accepted {
         advance_action(conn, actor, target, evidence_date).await?;
     }
@@ -381,6 +385,7 @@ async fn advance_action(
             .after(&after),
     )
     .await?;
+    super::events::action_changed(conn, &before, &after).await?;
     Ok(())
 }
 

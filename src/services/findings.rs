@@ -1,5 +1,6 @@
 //! Audit findings: creation, changes, status transitions, plan links and the list.
 use super::audit::{self, Actor, Entry};
+use super::events;
 use super::tenancy::{find_in_org, scoped, update_versioned};
 use crate::dto::findings::{
     CreateFindingRequest, FindingListQuery, FindingResponse, FindingSort, TransitionRequest, UpdateFindingRequest,
@@ -7,6 +8,7 @@ use crate::dto::findings::{
 };
 use crate::dto::pagination::{Page, PageParams};
 use crate::dto::validate::{query_text, Checks};
+use crate::entities::enums::EventType;
 use crate::entities::enums::{
     fold, ActionStatus, AuditOperation, AuditResource, EffectivenessResult, FindingSource, FindingStatus,
     PresumedIncidence,
@@ -303,13 +305,10 @@ pub async fn create(
         .exec_without_returning(conn)
         .await
         .map_err(taken)?;
-    audit::record(
-        conn,
-        actor,
-        Entry::new(org, AuditResource::Finding, id, AuditOperation::Create)
-            .after(&FindingResponse::from(model.clone())),
-    )
-    .await?;
+    let created = FindingResponse::from(model.clone());
+    audit::record(conn, actor, Entry::new(org, AuditResource::Finding, id, AuditOperation::Create).after(&created))
+        .await?;
+    events::record(conn, org, EventType::FindingCreated, AuditResource::Finding, id, &created).await?;
     Ok(model)
 }
 
@@ -374,14 +373,16 @@ pub async fn update(
             e
         }
     })?;
+    let after = FindingResponse::from(next.clone());
     audit::record(
         conn,
         actor,
         Entry::new(org, AuditResource::Finding, id, AuditOperation::Update)
             .before(&FindingResponse::from(current))
-            .after(&FindingResponse::from(next.clone())),
+            .after(&after),
     )
     .await?;
+    events::record(conn, org, EventType::FindingUpdated, AuditResource::Finding, id, &after).await?;
     Ok(next)
 }
 
@@ -432,6 +433,8 @@ pub async fn transition(
             .after(&json!({ "status": to, "note": clean(req.note) })),
     )
     .await?;
+    let after = FindingResponse::from(next.clone());
+    events::record(conn, org, EventType::FindingStatusChanged, AuditResource::Finding, id, &after).await?;
     Ok(next)
 }
 
@@ -463,6 +466,8 @@ pub async fn link_plan(
             .after(&json!({ "plan_id": plan_id })),
     )
     .await?;
+    let after = FindingResponse::from(next.clone());
+    events::record(conn, org, EventType::FindingUpdated, AuditResource::Finding, id, &after).await?;
     Ok(next)
 }
 

@@ -42,6 +42,7 @@ pub mod spreadsheet;
 pub mod storage;
 pub mod tenancy;
 pub mod users;
+pub mod webhooks;
 
 crate::org_scoped!(
     user,
@@ -61,6 +62,7 @@ crate::org_scoped!(
     risk_review,
     risk_incident,
     plan_import
+    webhook
 );
 
 /// The current instant at microsecond precision, the precision PostgreSQL stores, so a reply

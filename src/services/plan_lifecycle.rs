@@ -10,6 +10,7 @@ use super::tenancy::{scoped, update_versioned};
 use crate::dto::plan_lifecycle::{ApprovePlanRequest, CreatePlanVersionRequest};
 use crate::dto::plans::PlanResponse;
 use crate::dto::validate::Checks;
+use crate::entities::enums::EventType;
 use crate::entities::enums::{AuditOperation, AuditResource, PlanStatus};
 use crate::entities::{category, plan};
 use crate::error::{ApiError, ErrorCode};
@@ -245,6 +246,15 @@ async fn supersede_earlier(conn: &impl ConnectionTrait, actor: &Actor, approved:
                 .after(&after),
         )
         .await?;
+        super::events::record(
+            conn,
+            old.organization_id,
+            EventType::PlanStatusChanged,
+            AuditResource::Plan,
+            old.id,
+            &after,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -279,6 +289,7 @@ pub async fn apply(
     let after = response(conn, next).await?;
     audit::record(conn, actor, Entry::new(org, AuditResource::Plan, id, t.operation()).before(&before).after(&after))
         .await?;
+    super::events::record(conn, org, EventType::PlanStatusChanged, AuditResource::Plan, id, &after).await?;
     Ok(after)
 }
 

@@ -201,6 +201,8 @@ pub fn test_config(database_url: &str, extra: &[(&str, &str)]) -> Config {
         ("MEJORA_DB_MAX_CONNECTIONS", "4"),
         ("MEJORA_CORS_ORIGINS", "https://app.example.gov.co"),
         ("MEJORA_METRICS_BIND", "off"),
+        // Webhook tests run the dispatcher themselves (or turn it on).
+        ("MEJORA_WEBHOOK_DISPATCH_INTERVAL", "off"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

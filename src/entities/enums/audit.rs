@@ -42,6 +42,8 @@ labeled_enum! {
         RiskReview = "risk_review", "Risk review", "Revisión de riesgo";
         /// A materialised risk (incident).
         RiskIncident = "risk_incident", "Risk incident", "Materialización de riesgo";
+        /// A webhook subscription.
+        Webhook = "webhook", "Webhook", "Webhook";
     }
 }
 
@@ -104,6 +106,8 @@ labeled_enum! {
         Logout = "logout", "Signed out", "Cierre de sesión";
         /// A refresh token presented again after use (its family is revoked).
         RefreshTokenReuse = "refresh_token_reuse", "Refresh token reused", "Reutilización del token de renovación";
+        /// A webhook endpoint disabled by the service (410, or 5 days of failures).
+        Disable = "disable", "Disabled", "Deshabilitación";
     }
 }
 

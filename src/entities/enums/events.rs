@@ -35,5 +35,19 @@ labeled_enum! {
         ImportFailed = "import.failed", "Import failed", "Carga fallida";
         /// A test event sent on request to a webhook endpoint.
         WebhookTest = "webhook.test", "Webhook test", "Prueba de webhook";
+        /// A webhook endpoint was disabled (it answered 410, or failed for 5 days).
+        WebhookDisabled = "webhook.disabled", "Webhook disabled", "Webhook deshabilitado";
+    }
+}
+
+labeled_enum! {
+    /// State of a webhook delivery.
+    DeliveryStatus {
+        /// Waiting for its next attempt.
+        Pending = "pending", "Pending", "Pendiente";
+        /// The endpoint answered 2xx.
+        Succeeded = "succeeded", "Delivered", "Entregado";
+        /// Every attempt failed (or the endpoint was disabled).
+        Failed = "failed", "Failed", "Fallido";
     }
 }

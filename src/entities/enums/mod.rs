@@ -158,4 +158,5 @@ enumerations! {
     AssetKind, InformationClassification, CiaLevel, RiskKind, RiskProbability, RiskImpact, RiskZone,
     TreatmentOption, AcceptanceStatus, ControlType, ControlImplementation, ControlDocumentation,
     ControlFrequency, ControlEvidence, ReviewLine, ReviewResult,
+    DeliveryStatus,
 }

@@ -4,6 +4,7 @@
 //! each batch with one statement while the next is parsed. Everything happens in the caller's
 //! transaction, inside a savepoint for the rows. One audit event records the upload.
 mod decode;
+mod emit;
 pub mod jobs;
 mod parse;
 mod rows;
@@ -261,7 +262,9 @@ where
         let mut batch_rx = batch_rx;
         let mut total = Totals::default();
         while let Some(batch) = batch_rx.recv().await {
+            let new = batch.iter().map(|r| emit::model(r, ctx_ref)).collect();
             let written = write::write_batch(txn, ctx_ref, sql, batch).await?;
+            emit::batch(txn, org, new, written.created, &written.updated).await?;
             total.created += written.created;
             total.updated += written.updated.len() as u64;
             total.closed_rows.extend(written.closed_rows);
