@@ -16,7 +16,7 @@ mod m20261202_004500_reporting_periods;
 mod m20261202_050000_event_outbox;
 mod m20261202_060000_risk_register;
 mod m20261202_070000_async_imports_reminders_notifications;
-mod m20261202_060000_webhooks;
+mod m20261202_075000_webhooks;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -39,7 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_050000_event_outbox::Migration),
             Box::new(m20261202_060000_risk_register::Migration),
             Box::new(m20261202_070000_async_imports_reminders_notifications::Migration),
-            Box::new(m20261202_060000_webhooks::Migration),
+            Box::new(m20261202_075000_webhooks::Migration),
         ]
     }
 }

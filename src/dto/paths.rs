@@ -31,4 +31,8 @@ path_ids! {
     UserPath => "User id";
     NotificationPath => "Notification id";
     PlanImportPath => "Upload id";
+    AssetPath => "Asset id";
+    RiskControlPath => "Control id";
+    RiskPath => "Risk id";
+    WebhookPath => "Webhook id";
 }

@@ -2,12 +2,12 @@
 //! F14.1 (CSV, XLSX, JSON).
 use crate::auth::{AnyMember, Auth, PlanWriter};
 use crate::dto::finding_imports::ImportFileForm;
+use crate::dto::paths::{PlanImportPath, PlanPath};
 use crate::dto::plan_imports::PlanImportJobResponse;
 use crate::dto::plan_matrix::{
     ExportFormat, ExportLayout, ExportQuery, PlanImportQuery, PlanImportResponse, PlanMatrixDocument,
 };
 use crate::dto::FileBytes;
-use crate::dto::paths::{PlanImportPath, PlanPath};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::http::etag::ok_tagged;
 use crate::http::idempotency::{self, IdempotencyKey, Reply};

@@ -4,6 +4,7 @@ use crate::auth::{AnyMember, Auth, PlanWriter, RiskIncidentReporter, RiskReviewe
 use crate::dto::enums::ImportMode;
 use crate::dto::finding_imports::ImportFileForm;
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::{AssetPath, RiskControlPath, RiskPath};
 use crate::dto::risks::{
     AssetListQuery, AssetResponse, CreateAssetRequest, CreateRiskControlRequest, CreateRiskIncidentRequest,
     CreateRiskRequest, CreateRiskReviewRequest, HeatMapQuery, HeatMapResponse, RiskAppetiteResponse,
@@ -72,7 +73,7 @@ pub async fn list_assets(
 }
 
 /// Get an information asset
-#[utoipa::path(tag = "risks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Asset id")), responses(
+#[utoipa::path(tag = "risks", security(("bearer" = [])), params(AssetPath), responses(
     (status = 200, description = "The asset", body = AssetResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such asset in your organization", body = Problem),
 ))]
@@ -80,33 +81,32 @@ pub async fn list_assets(
 pub async fn get_asset(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<AssetPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = assets::get(&state.db, auth.organization_id, *id).await?;
+    let found = assets::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
 /// Update an information asset (merge patch)
 #[utoipa::path(tag = "risks", security(("bearer" = [])), request_body(content = UpdateAssetRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Asset id"), IfMatch),
+    params(AssetPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = AssetResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such asset in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/assets/{id}")]
 pub async fn update_asset(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<AssetPath>,
     if_match: IfMatch,
     body: Json<UpdateAssetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        assets::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+        assets::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner())
+            .await
     })
     .await?;
     Ok(ok_tagged(updated.version, &AssetResponse::from(updated)))
@@ -115,24 +115,22 @@ pub async fn update_asset(
 /// Delete an information asset
 ///
 /// Only assets no risk names can be deleted.
-#[utoipa::path(tag = "risks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Asset id"), IfMatch),
+#[utoipa::path(tag = "risks", security(("bearer" = [])), params(AssetPath, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such asset in your organization", body = Problem),
         (status = 409, description = "Risks still name it", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/assets/{id}")]
 pub async fn delete_asset(
     auth: Auth<PlanWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<AssetPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
-        assets::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        assets::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -160,9 +158,7 @@ pub async fn get_risk_appetite(auth: Auth<AnyMember>, state: web::Data<AppState>
 #[utoipa::path(tag = "risks", security(("bearer" = [])), request_body = SetRiskAppetiteRequest, params(IfMatch),
     responses(
         (status = 200, description = "Set", body = RiskAppetiteResponse, headers(("ETag" = String, description = "New version"))),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[put("/risk-appetite")]
 pub async fn set_risk_appetite(
@@ -353,7 +349,7 @@ pub async fn list_risks(
 }
 
 /// Get a risk
-#[utoipa::path(tag = "risks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Risk id")), responses(
+#[utoipa::path(tag = "risks", security(("bearer" = [])), params(RiskPath), responses(
     (status = 200, description = "The risk", body = RiskResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such risk in your organization", body = Problem),
 ))]
@@ -361,9 +357,9 @@ pub async fn list_risks(
 pub async fn get_risk(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = risks::get(&state.db, auth.organization_id, *id).await?;
+    let found = risks::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
@@ -372,27 +368,25 @@ pub async fn get_risk(
 /// Valuation criteria, treatment (accepting needs an approver other than the owner and an
 /// expiry date) and links; the valuation is recomputed.
 #[utoipa::path(tag = "risks", security(("bearer" = [])), request_body(content = UpdateRiskRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Risk id"), IfMatch),
+    params(RiskPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = RiskResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Not a planner, administrator or the risk's owner", body = Problem),
         (status = 404, description = "No such risk in your organization", body = Problem),
         (status = 409, description = "Code already used", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields or treatment required", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/risks/{id}")]
 pub async fn update_risk(
     auth: Auth<RiskWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
     if_match: IfMatch,
     body: Json<UpdateRiskRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
-        risks::update(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version, body.into_inner()).await
+        risks::update(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version, body.into_inner()).await
     })
     .await?;
     Ok(ok_tagged(updated.meta.version, &updated))
@@ -401,24 +395,22 @@ pub async fn update_risk(
 /// Delete a risk
 ///
 /// Removes the risk with its controls, links, reviews and incidents.
-#[utoipa::path(tag = "risks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Risk id"), IfMatch),
+#[utoipa::path(tag = "risks", security(("bearer" = [])), params(RiskPath, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 403, description = "Not a planner, administrator or the risk's owner", body = Problem),
         (status = 404, description = "No such risk in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/risks/{id}")]
 pub async fn delete_risk(
     auth: Auth<RiskWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
-        risks::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        risks::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -430,7 +422,7 @@ pub async fn delete_risk(
 ///
 /// The risk's residual valuation is recomputed in the same transaction (its version changes).
 #[utoipa::path(tag = "risks", security(("bearer" = [])), request_body = CreateRiskControlRequest,
-    params(("id" = Uuid, Path, description = "Risk id"), IdempotencyKey),
+    params(RiskPath, IdempotencyKey),
     responses(
         (status = 201, description = "Created", body = RiskControlResponse, headers(("Location" = String, description = "URL of the control"), ("ETag" = String, description = "Version"))),
         (status = 403, description = "Not a planner, administrator or the risk's owner", body = Problem),
@@ -441,11 +433,11 @@ pub async fn delete_risk(
 pub async fn create_risk_control(
     auth: Auth<RiskWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
     key: IdempotencyKey,
     body: Json<CreateRiskControlRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (body, risk_id) = (body.into_inner(), *id);
+    let (body, risk_id) = (body.into_inner(), id.id);
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("create_risk_control", risk_id, &body), async |txn| {
         let created = controls::create(txn, &actor, auth.organization_id, risk_id, body.clone()).await?;
@@ -457,7 +449,7 @@ pub async fn create_risk_control(
 /// List the controls of a risk
 ///
 /// In the order they apply to the residual valuation.
-#[utoipa::path(tag = "risks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Risk id")), responses(
+#[utoipa::path(tag = "risks", security(("bearer" = [])), params(RiskPath), responses(
     (status = 200, description = "The controls", body = [RiskControlResponse]),
     (status = 404, description = "No such risk in your organization", body = Problem),
 ))]
@@ -465,14 +457,14 @@ pub async fn create_risk_control(
 pub async fn list_risk_controls(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(controls::list(&state.db, auth.organization_id, *id).await?))
+    Ok(HttpResponse::Ok().json(controls::list(&state.db, auth.organization_id, id.id).await?))
 }
 
 /// Get a control of a risk
 #[utoipa::path(tag = "risks", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Control id")),
+    params(RiskControlPath),
     responses(
         (status = 200, description = "The control", body = RiskControlResponse, headers(("ETag" = String, description = "Version"))),
         (status = 404, description = "No such control in your organization", body = Problem),
@@ -481,9 +473,9 @@ pub async fn list_risk_controls(
 pub async fn get_risk_control(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskControlPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = controls::get(&state.db, auth.organization_id, *id).await?;
+    let found = controls::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
@@ -491,27 +483,25 @@ pub async fn get_risk_control(
 ///
 /// The risk's residual valuation is recomputed in the same transaction.
 #[utoipa::path(tag = "risks", security(("bearer" = [])), request_body(content = UpdateRiskControlRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Control id"), IfMatch),
+    params(RiskControlPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = RiskControlResponse, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Not a planner, administrator or the risk's owner", body = Problem),
         (status = 404, description = "No such control in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields or treatment required", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/risk-controls/{id}")]
 pub async fn update_risk_control(
     auth: Auth<RiskWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskControlPath>,
     if_match: IfMatch,
     body: Json<UpdateRiskControlRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let updated = transaction(&state.db, async |txn| {
         let actor = Actor::from(&auth.principal);
-        controls::update(txn, &actor, auth.organization_id, *id, version, body.into_inner()).await
+        controls::update(txn, &actor, auth.organization_id, id.id, version, body.into_inner()).await
     })
     .await?;
     Ok(ok_tagged(updated.meta.version, &updated))
@@ -521,25 +511,23 @@ pub async fn update_risk_control(
 ///
 /// The risk's residual valuation is recomputed in the same transaction.
 #[utoipa::path(tag = "risks", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Control id"), IfMatch),
+    params(RiskControlPath, IfMatch),
     responses(
         (status = 204, description = "Removed"),
         (status = 403, description = "Not a planner, administrator or the risk's owner", body = Problem),
         (status = 404, description = "No such control in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Treatment required once the control is gone", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/risk-controls/{id}")]
 pub async fn delete_risk_control(
     auth: Auth<RiskWriter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskControlPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
-        controls::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        controls::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -552,7 +540,7 @@ pub async fn delete_risk_control(
 /// A periodic review by the second line (planners, administrators) or the third line
 /// (auditors); the risk's last review and next due date move.
 #[utoipa::path(tag = "risks", security(("bearer" = [])), request_body = CreateRiskReviewRequest,
-    params(("id" = Uuid, Path, description = "Risk id"), IdempotencyKey),
+    params(RiskPath, IdempotencyKey),
     responses(
         (status = 201, description = "Recorded", body = RiskReviewResponse, headers(("Location" = String, description = "URL of the risk's reviews"), ("ETag" = String, description = "Version"))),
         (status = 403, description = "The caller's roles do not match the line of defence", body = Problem),
@@ -563,11 +551,11 @@ pub async fn delete_risk_control(
 pub async fn create_risk_review(
     auth: Auth<RiskReviewer>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
     key: IdempotencyKey,
     body: Json<CreateRiskReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (body, risk_id) = (body.into_inner(), *id);
+    let (body, risk_id) = (body.into_inner(), id.id);
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("create_risk_review", risk_id, &body), async |txn| {
         let created = monitoring::create_review(txn, &actor, auth.organization_id, risk_id, body.clone()).await?;
@@ -579,7 +567,7 @@ pub async fn create_risk_review(
 /// List the reviews of a risk
 ///
 /// Newest first.
-#[utoipa::path(tag = "risks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Risk id")), responses(
+#[utoipa::path(tag = "risks", security(("bearer" = [])), params(RiskPath), responses(
     (status = 200, description = "The reviews", body = [RiskReviewResponse]),
     (status = 404, description = "No such risk in your organization", body = Problem),
 ))]
@@ -587,16 +575,16 @@ pub async fn create_risk_review(
 pub async fn list_risk_reviews(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(monitoring::list_reviews(&state.db, auth.organization_id, *id).await?))
+    Ok(HttpResponse::Ok().json(monitoring::list_reviews(&state.db, auth.organization_id, id.id).await?))
 }
 
 /// Record a materialised risk (incident)
 ///
 /// A finding that recorded it is linked to the risk as well.
 #[utoipa::path(tag = "risks", security(("bearer" = [])), request_body = CreateRiskIncidentRequest,
-    params(("id" = Uuid, Path, description = "Risk id"), IdempotencyKey),
+    params(RiskPath, IdempotencyKey),
     responses(
         (status = 201, description = "Recorded", body = RiskIncidentResponse, headers(("Location" = String, description = "URL of the risk's incidents"), ("ETag" = String, description = "Version"))),
         (status = 403, description = "Not an auditor, planner, administrator or the risk's owner", body = Problem),
@@ -607,11 +595,11 @@ pub async fn list_risk_reviews(
 pub async fn create_risk_incident(
     auth: Auth<RiskIncidentReporter>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
     key: IdempotencyKey,
     body: Json<CreateRiskIncidentRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (body, risk_id) = (body.into_inner(), *id);
+    let (body, risk_id) = (body.into_inner(), id.id);
     let actor = Actor::from(&auth.principal);
     idempotency::write(&state.db, &auth, &key, &("create_risk_incident", risk_id, &body), async |txn| {
         let created = monitoring::create_incident(txn, &actor, auth.organization_id, risk_id, body.clone()).await?;
@@ -623,7 +611,7 @@ pub async fn create_risk_incident(
 /// List the incidents of a risk
 ///
 /// Newest first.
-#[utoipa::path(tag = "risks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Risk id")), responses(
+#[utoipa::path(tag = "risks", security(("bearer" = [])), params(RiskPath), responses(
     (status = 200, description = "The incidents", body = [RiskIncidentResponse]),
     (status = 404, description = "No such risk in your organization", body = Problem),
 ))]
@@ -631,9 +619,9 @@ pub async fn create_risk_incident(
 pub async fn list_risk_incidents(
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(monitoring::list_incidents(&state.db, auth.organization_id, *id).await?))
+    Ok(HttpResponse::Ok().json(monitoring::list_incidents(&state.db, auth.organization_id, id.id).await?))
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

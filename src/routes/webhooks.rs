@@ -2,6 +2,7 @@
 //! events. Deliveries follow Standard Webhooks; see the README's section for integrators.
 use crate::auth::{Admin, Auth};
 use crate::dto::pagination::{Page, PageParams};
+use crate::dto::paths::WebhookPath;
 use crate::dto::webhooks::{
     CreateWebhookRequest, DeliveryListQuery, UpdateWebhookRequest, WebhookDeliveryResponse, WebhookResponse,
     WebhookWithSecret,
@@ -66,7 +67,7 @@ pub async fn list_webhooks(
 }
 
 /// Get a webhook subscription
-#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Webhook id")), responses(
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(WebhookPath), responses(
     (status = 200, description = "The webhook", body = WebhookResponse, headers(("ETag" = String, description = "Version"))),
     (status = 404, description = "No such webhook in your organization", body = Problem),
 ))]
@@ -74,9 +75,9 @@ pub async fn list_webhooks(
 pub async fn get_webhook(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<WebhookPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = webhooks::get(&state.db, auth.organization_id, *id).await?;
+    let found = webhooks::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 
@@ -86,19 +87,17 @@ pub async fn get_webhook(
 /// endpoint the service disabled (after a 410 or 5 days of failures); its pending deliveries
 /// resume.
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])), request_body(content = UpdateWebhookRequest, content_type = "application/merge-patch+json"),
-    params(("id" = Uuid, Path, description = "Webhook id"), IfMatch),
+    params(WebhookPath, IfMatch),
     responses(
         (status = 200, description = "Updated", body = WebhookResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such webhook in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[patch("/webhooks/{id}")]
 pub async fn update_webhook(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<WebhookPath>,
     if_match: IfMatch,
     body: Json<UpdateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -106,7 +105,7 @@ pub async fn update_webhook(
     let actor = Actor::from(&auth.principal);
     let settings = &state.config.webhooks;
     let updated = transaction(&state.db, async |txn| {
-        webhooks::update(txn, settings, &actor, auth.organization_id, *id, version, body.into_inner()).await
+        webhooks::update(txn, settings, &actor, auth.organization_id, id.id, version, body.into_inner()).await
     })
     .await?;
     Ok(ok_tagged(updated.version, &WebhookResponse::from(updated)))
@@ -116,23 +115,21 @@ pub async fn update_webhook(
 ///
 /// With its deliveries; nothing more is sent to the endpoint.
 #[utoipa::path(tag = "webhooks", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "Webhook id"), IfMatch),
+    params(WebhookPath, IfMatch),
     responses(
         (status = 204, description = "Deleted"),
         (status = 404, description = "No such webhook in your organization", body = Problem),
-        (status = 412, description = "Stale If-Match", body = Problem),
-        (status = 428, description = "If-Match missing", body = Problem),
     ))]
 #[delete("/webhooks/{id}")]
 pub async fn delete_webhook(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<WebhookPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
-        webhooks::delete(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        webhooks::delete(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -142,22 +139,20 @@ pub async fn delete_webhook(
 ///
 /// Issues a new secret (shown once). For 24 hours deliveries carry two signatures, with the
 /// new and the old secret, so the receiver can switch without losing events.
-#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Webhook id"), IfMatch), responses(
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(WebhookPath, IfMatch), responses(
     (status = 200, description = "New secret", body = WebhookWithSecret, headers(("ETag" = String, description = "New version"))),
     (status = 404, description = "No such webhook in your organization", body = Problem),
-    (status = 412, description = "Stale If-Match", body = Problem),
-    (status = 428, description = "If-Match missing", body = Problem),
 ))]
 #[post("/webhooks/{id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<WebhookPath>,
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let (hook, secret) = transaction(&state.db, async |txn| {
-        webhooks::rotate_secret(txn, &Actor::from(&auth.principal), auth.organization_id, *id, version).await
+        webhooks::rotate_secret(txn, &Actor::from(&auth.principal), auth.organization_id, id.id, version).await
     })
     .await?;
     Ok(ok_tagged(hook.version, &WebhookWithSecret { webhook: hook.into(), secret: Some(secret) }))
@@ -167,7 +162,7 @@ pub async fn rotate_webhook_secret(
 ///
 /// Newest first: each event sent to the endpoint with its attempts, state, the last answer's
 /// status code and latency, and when the next attempt is due.
-#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Webhook id"), DeliveryListQuery), responses(
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(WebhookPath, DeliveryListQuery), responses(
     (status = 200, description = "One page", body = Page<WebhookDeliveryResponse>),
     (status = 404, description = "No such webhook in your organization", body = Problem),
 ))]
@@ -175,10 +170,10 @@ pub async fn rotate_webhook_secret(
 pub async fn list_webhook_deliveries(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<WebhookPath>,
     query: web::Query<DeliveryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(webhooks::deliveries(&state.db, auth.organization_id, *id, &query).await?))
+    Ok(HttpResponse::Ok().json(webhooks::deliveries(&state.db, auth.organization_id, id.id, &query).await?))
 }
 
 /// Retry a delivery
@@ -206,7 +201,7 @@ pub async fn retry_webhook_delivery(
 ///
 /// Queues a `webhook.test` event to this endpoint only (whatever its event types); follow it
 /// in the deliveries.
-#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(("id" = Uuid, Path, description = "Webhook id")), responses(
+#[utoipa::path(tag = "webhooks", security(("bearer" = [])), params(WebhookPath), responses(
     (status = 202, description = "Queued", body = WebhookDeliveryResponse),
     (status = 404, description = "No such webhook in your organization", body = Problem),
 ))]
@@ -214,9 +209,9 @@ pub async fn retry_webhook_delivery(
 pub async fn test_webhook(
     auth: Auth<Admin>,
     state: web::Data<AppState>,
-    id: web::Path<Uuid>,
+    id: web::Path<WebhookPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let delivery = transaction(&state.db, async |txn| webhooks::test(txn, auth.organization_id, *id).await).await?;
+    let delivery = transaction(&state.db, async |txn| webhooks::test(txn, auth.organization_id, id.id).await).await?;
     Ok(HttpResponse::Accepted().json(delivery))
 }
 

@@ -61,7 +61,7 @@ crate::org_scoped!(
     risk_control,
     risk_review,
     risk_incident,
-    plan_import
+    plan_import,
     webhook
 );
 

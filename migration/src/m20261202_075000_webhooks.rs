@@ -10,7 +10,7 @@ pub struct Migration;
 
 impl MigrationName for Migration {
     fn name(&self) -> &str {
-        "m20261202_060000_webhooks"
+        "m20261202_075000_webhooks"
     }
 }
 
