@@ -28,7 +28,6 @@ use actix_web::http::header::{self, ContentDisposition};
 use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 use utoipa_actix_web::service_config::ServiceConfig;
-use uuid::Uuid;
 
 // ---------------------------------------------------------------- assets
 
