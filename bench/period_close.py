@@ -31,8 +31,10 @@ PASSWORD = "benchmark password 2026"
 
 
 def psql(url, sql):
-    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    done = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"psql failed: {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def with_db(server, name):
@@ -173,7 +175,7 @@ def main():
         psql(server, f"ALTER DATABASE {dbname} SET log_min_duration_statement = 0")
     env = dict(os.environ, DATABASE_URL=url, MEJORA_BIND=f"127.0.0.1:{a.port}", MEJORA_BOOTSTRAP_EMAIL=EMAIL,
                MEJORA_BOOTSTRAP_PASSWORD=PASSWORD, MEJORA_JWT_SECRET="x" * 40, MEJORA_LOG_FORMAT="json",
-               RUST_LOG="warn")
+               RUST_LOG="warn", MEJORA_METRICS_BIND="off")
     proc = subprocess.Popen([a.binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     api = f"http://127.0.0.1:{a.port}/api/v1"
     try:

@@ -175,9 +175,7 @@ pub mod sql {
     /// The completion date an action had on `cut_off` (twin of [`super::as_of`]): none when it
     /// was completed after the cut-off.
     pub fn completed_as_of(status: SimpleExpr, completed_on: SimpleExpr, cut_off: NaiveDate) -> SimpleExpr {
-        Expr::case(done_after(status, completed_on.clone(), cut_off), Expr::cust("NULL"))
-            .finally(completed_on)
-            .into()
+        Expr::case(done_after(status, completed_on.clone(), cut_off), Expr::cust("NULL")).finally(completed_on).into()
     }
 
     fn done_after(status: SimpleExpr, completed_on: SimpleExpr, cut_off: NaiveDate) -> SimpleExpr {
@@ -339,9 +337,7 @@ async fn totals(
 
     let col = sql::col;
     let completed = || match until {
-        Some(cut_off) => {
-            sql::completed_as_of(col(action::Column::Status), col(action::Column::CompletedOn), cut_off)
-        }
+        Some(cut_off) => sql::completed_as_of(col(action::Column::Status), col(action::Column::CompletedOn), cut_off),
         None => col(action::Column::CompletedOn),
     };
     let status = || match until {

@@ -282,7 +282,8 @@ impl Book {
     /// differ) with the title, header block and column headers of `head` (its rows are not
     /// written).
     pub fn begin(&mut self, name: &str, head: &Sheet) -> Result<(), XlsxError> {
-        let sheet = if self.low_memory { self.book.add_worksheet_with_low_memory()? } else { self.book.add_worksheet() };
+        let sheet =
+            if self.low_memory { self.book.add_worksheet_with_low_memory()? } else { self.book.add_worksheet() };
         let name: String = name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
         sheet.set_name(if name.trim().is_empty() { "Plan".to_string() } else { name })?;
         let f = &self.formats;

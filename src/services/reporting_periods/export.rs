@@ -391,7 +391,10 @@ struct Pages<'a> {
 
 impl Pages<'_> {
     /// The next page; empty when there is none (the first call always answers, possibly empty).
-    async fn next(&mut self, conn: &impl ConnectionTrait) -> Result<Option<Vec<reporting_period_action::Model>>, ApiError> {
+    async fn next(
+        &mut self,
+        conn: &impl ConnectionTrait,
+    ) -> Result<Option<Vec<reporting_period_action::Model>>, ApiError> {
         if self.done {
             return Ok(None);
         }

@@ -14,8 +14,8 @@
 //! the observations (which may change until filing).
 use crate::entities::enums::{FindingSource, PlanStatus, PolicyScope, PresumedIncidence, ReviewStatus};
 use crate::entities::{
-    action, action_finding, category, evidence, finding, organization, plan, reporting_period,
-    reporting_period_action, reporting_period_plan,
+    action, action_finding, category, evidence, finding, organization, plan, reporting_period, reporting_period_action,
+    reporting_period_plan,
 };
 use crate::error::ApiError;
 use crate::services::progress::{self, PlanTotals};
@@ -239,7 +239,12 @@ struct PlanData {
     categories: HashMap<Uuid, Vec<CategoryContent>>,
 }
 
-async fn plan_data(conn: &impl ConnectionTrait, org: Uuid, plans: &[Uuid], cut_off: NaiveDate) -> Result<PlanData, ApiError> {
+async fn plan_data(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    plans: &[Uuid],
+    cut_off: NaiveDate,
+) -> Result<PlanData, ApiError> {
     let mut data = PlanData { totals: HashMap::new(), counts: HashMap::new(), categories: HashMap::new() };
     for chunk in plans.chunks(CHUNK) {
         data.totals.extend(progress::plan_totals_until(conn, org, chunk, cut_off).await?);
@@ -303,41 +308,24 @@ impl PlanContent {
     /// Plan `id` of `organization_id` as the matrix writers take it, stamped at `at`; what the
     /// snapshot does not keep is empty.
     pub fn model(self, id: Uuid, organization_id: Uuid, at: DateTime<Utc>) -> plan::Model {
-        let PlanContent {
-            code,
-            plan_version,
-            title,
-            policy_scope,
-            fiscal_year,
-            start_date,
-            end_date,
-            status,
-            prepared_by,
-            prepared_by_role,
-            prepared_on,
-            approved_by,
-            approval_reference,
-            approved_on,
-            ..
-        } = self;
         plan::Model {
             id,
-            code,
-            plan_version,
-            title,
+            code: self.code,
+            plan_version: self.plan_version,
+            title: self.title,
             description: None,
-            policy_scope,
+            policy_scope: self.policy_scope,
             origin: None,
-            fiscal_year,
-            start_date,
-            end_date,
-            status,
-            prepared_by,
-            prepared_by_role,
-            prepared_on,
-            approved_by,
-            approval_reference,
-            approved_on,
+            fiscal_year: self.fiscal_year,
+            start_date: self.start_date,
+            end_date: self.end_date,
+            status: self.status,
+            prepared_by: self.prepared_by,
+            prepared_by_role: self.prepared_by_role,
+            prepared_on: self.prepared_on,
+            approved_by: self.approved_by,
+            approval_reference: self.approval_reference,
+            approved_on: self.approved_on,
             cancellation_reason: None,
             budget: None,
             funding_source: None,
