@@ -6,8 +6,15 @@ organization), seeds in SQL `--plans` running plans with `--actions` actions in 
 comptroller finding per action and one accepted evidence per action dated on or before the
 cut-off (plus one dated after it), then creates a SIRECI period through the API and times
 `POST /reporting-periods/{id}/close`, with the service's peak RSS (VmHWM, reset before the
-call). It then exports the period twice and checks the bytes are the same.
+call). It then exports the period twice and checks the bytes are the same, and once in each
+other format, with the service's peak RSS during each export (reset before it).
+
+`--log-statements`: PostgreSQL logs every statement of the benchmark database with its
+duration (`log_min_duration_statement = 0`); the close's statements are summed by kind from
+the server log (`--pg-log`, Debian's default path) and the slowest are printed.
 """
+import collections
+import re
 import argparse
 import hashlib
 import json
@@ -24,8 +31,10 @@ PASSWORD = "benchmark password 2026"
 
 
 def psql(url, sql):
-    return subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    done = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"psql failed: {done.stderr.strip()}")
+    return done.stdout.strip()
 
 
 def with_db(server, name):
@@ -121,20 +130,52 @@ ANALYZE;
 """
 
 
+def statement_profile(log_path, start, dbname):
+    """Sums the durations PostgreSQL logged for `dbname` after byte `start` of its log."""
+    with open(log_path, "rb") as f:
+        f.seek(start)
+        text = f.read().decode(errors="replace")
+    by_kind = collections.defaultdict(lambda: [0, 0.0])
+    slow = []
+    entries = re.split(r"\n(?=\d{4}-\d\d-\d\d )", text)
+    for e in entries:
+        if f"@{dbname} " not in e:
+            continue
+        m = re.search(r"duration: ([0-9.]+) ms\s+(?:(parse|bind|execute)\s+[^:]*:\s*)?(.*)", e, re.S)
+        if not m:
+            continue
+        ms, step, sql = float(m.group(1)), m.group(2) or "simple", " ".join(m.group(3).split())
+        head = re.sub(r"\$\d+", "?", sql)
+        head = re.sub(r"(\?, )+\?", "?…", head)[:110]
+        by_kind[(step, head)][0] += 1
+        by_kind[(step, head)][1] += ms
+        slow.append((ms, step, head))
+    total = sum(v[1] for v in by_kind.values())
+    print(f"PostgreSQL time during the close: {total / 1000:.2f} s over {sum(v[0] for v in by_kind.values())} "
+          f"logged steps (parse, bind, execute)", flush=True)
+    for (step, head), (n, ms) in sorted(by_kind.items(), key=lambda kv: -kv[1][1])[:12]:
+        print(f"  {ms / 1000:7.3f} s  {n:5d} × {step:7s} {head}", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--binary", required=True)
     p.add_argument("--plans", type=int, default=50)
     p.add_argument("--actions", type=int, default=20_000)
     p.add_argument("--port", type=int, default=18_181)
+    p.add_argument("--log-statements", action="store_true")
+    p.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    p.add_argument("--pg-log", default="/var/log/postgresql/postgresql-15-main.log")
     a = p.parse_args()
     server = os.environ.get("BENCH_PG", "postgres://postgres:postgres@127.0.0.1:5432/postgres")
     dbname = f"mejora_period_bench_{os.getpid()}"
     psql(server, f"CREATE DATABASE {dbname}")
     url = with_db(server, dbname)
+    if a.log_statements:
+        psql(server, f"ALTER DATABASE {dbname} SET log_min_duration_statement = 0")
     env = dict(os.environ, DATABASE_URL=url, MEJORA_BIND=f"127.0.0.1:{a.port}", MEJORA_BOOTSTRAP_EMAIL=EMAIL,
                MEJORA_BOOTSTRAP_PASSWORD=PASSWORD, MEJORA_JWT_SECRET="x" * 40, MEJORA_LOG_FORMAT="json",
-               RUST_LOG="warn")
+               RUST_LOG="warn", MEJORA_METRICS_BIND="off")
     proc = subprocess.Popen([a.binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     api = f"http://127.0.0.1:{a.port}/api/v1"
     try:
@@ -159,6 +200,7 @@ def main():
             "filing_deadline": "2025-07-30"})
         assert status == 201, period
         idle = rss(proc.pid, "VmRSS")
+        log_start = os.path.getsize(a.pg_log) if a.log_statements else 0
         reset_peak(proc.pid)
         cpu0 = cpu_seconds(proc.pid)
         t0 = time.time()
@@ -172,13 +214,27 @@ def main():
               f"({cpu:.2f} s of service CPU; load average {os.getloadavg()[0]:.1f}); "
               f"service RSS {idle:.0f} MB before, peak {peak:.0f} MB during the close; "
               f"progress {closed['progress_pct']} %, snapshot {closed['snapshot_sha256'][:12]}…", flush=True)
+        if a.log_statements:
+            statement_profile(a.pg_log, log_start, dbname)
+        export = f"{api}/reporting-periods/{period['id']}/export"
+        before = rss(proc.pid, "VmRSS")
+        reset_peak(proc.pid)
         t0 = time.time()
-        first = http("GET", f"{api}/reporting-periods/{period['id']}/export?format=xlsx", token, raw=True)[2]
+        first = http("GET", f"{export}?format=xlsx", token, raw=True)[2]
         t_export = time.time() - t0
-        second = http("GET", f"{api}/reporting-periods/{period['id']}/export?format=xlsx", token, raw=True)[2]
+        peak = rss(proc.pid, "VmHWM")
+        second = http("GET", f"{export}?format=xlsx", token, raw=True)[2]
         same = hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
         print(f"export (SIRECI F14.1 xlsx, {len(first) / 1e6:.1f} MB) in {t_export:.2f}s; byte-identical twice: {same}; "
-              f"peak RSS {rss(proc.pid, 'VmHWM'):.0f} MB", flush=True)
+              f"service RSS {before:.0f} MB before, peak {peak:.0f} MB during it", flush=True)
+        for query in ["format=csv", "format=json", "layout=ti-pl03&format=xlsx", "layout=ti-pl03&format=csv"]:
+            before = rss(proc.pid, "VmRSS")
+            reset_peak(proc.pid)
+            t0 = time.time()
+            body = http("GET", f"{export}?{query}", token, raw=True)[2]
+            print(f"export {query} ({len(body) / 1e6:.1f} MB, sha256 {hashlib.sha256(body).hexdigest()[:12]}…) in "
+                  f"{time.time() - t0:.2f}s; service RSS {before:.0f} MB before, peak {rss(proc.pid, 'VmHWM'):.0f} MB "
+                  f"during it", flush=True)
         return 0 if same else 1
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -186,7 +242,10 @@ def main():
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        psql(server, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        if a.keep:
+            print(f"kept database {dbname} (period {period['id'] if 'period' in dir() else '?'})", flush=True)
+        else:
+            psql(server, f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
 
 
 if __name__ == "__main__":

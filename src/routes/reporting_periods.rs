@@ -19,6 +19,7 @@ use crate::services::transaction;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpResponse};
+use futures_util::StreamExt;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 fn wire(period: reporting_periods::Period) -> ReportingPeriodResponse {
@@ -306,11 +307,11 @@ pub async fn export_reporting_period(
 ) -> Result<HttpResponse, ApiError> {
     let layout = query.layout.unwrap_or(crate::dto::plan_matrix::ExportLayout::SireciF141);
     let format = query.format.unwrap_or(crate::dto::plan_matrix::ExportFormat::Xlsx);
-    let file = export::render(&state.db, auth.organization_id, id.id, layout, format).await?;
+    let file = export::open(&state.db, auth.organization_id, id.id, layout, format).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, file.content_type))
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", file.name)))
-        .body(file.bytes))
+        .streaming(file.body.map(|piece| piece.map_err(|e| std::io::Error::other(e.to_string())))))
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

@@ -8,7 +8,7 @@
 //! SIRECI export). `tests/api/progress_rules.rs` evaluates both over a table of cases on the
 //! test backend and fails when they disagree.
 use crate::dto::plans::PlanFigures;
-use crate::entities::enums::{ActionStatus, ComplianceResult, EffectivenessResult, ReviewStatus, TrafficLight};
+use crate::entities::enums::{ActionStatus, ReviewStatus, TrafficLight};
 use crate::entities::{action, evidence};
 use crate::error::ApiError;
 use chrono::NaiveDate;
@@ -84,6 +84,27 @@ pub fn traffic_light(
     }
 }
 
+/// The action as it stood on `cut_off` (twin of [`sql::status_as_of`] and
+/// [`sql::completed_as_of`]): one completed after the cut-off was not done yet.
+pub fn as_of(a: &action::Model, cut_off: NaiveDate) -> action::Model {
+    let mut then = a.clone();
+    (then.status, then.completed_on) = state_as_of(a.status, a.completed_on, cut_off);
+    then
+}
+
+/// The status and completion date an action had on `cut_off` (see [`as_of`]).
+pub fn state_as_of(
+    status: ActionStatus,
+    completed_on: Option<NaiveDate>,
+    cut_off: NaiveDate,
+) -> (ActionStatus, Option<NaiveDate>) {
+    if status == ActionStatus::Done && completed_on.is_some_and(|d| d > cut_off) {
+        (ActionStatus::InProgress, None)
+    } else {
+        (status, completed_on)
+    }
+}
+
 /// The figures of `a` given the quantity of its accepted evidence and the day judged.
 pub fn action_figures(a: &action::Model, accepted_quantity: f64, today: NaiveDate) -> ActionFigures {
     ActionFigures {
@@ -141,6 +162,24 @@ pub mod sql {
             .case(overdue(status.clone(), due, today), TrafficLight::Red.code())
             .case(is_open(status), TrafficLight::Grey.code())
             .into()
+    }
+
+    /// The status an action had on `cut_off` (twin of [`super::as_of`]): one completed after
+    /// the cut-off was still in progress then.
+    pub fn status_as_of(status: SimpleExpr, completed_on: SimpleExpr, cut_off: NaiveDate) -> SimpleExpr {
+        Expr::case(done_after(status.clone(), completed_on, cut_off), ActionStatus::InProgress.code())
+            .finally(status)
+            .into()
+    }
+
+    /// The completion date an action had on `cut_off` (twin of [`super::as_of`]): none when it
+    /// was completed after the cut-off.
+    pub fn completed_as_of(status: SimpleExpr, completed_on: SimpleExpr, cut_off: NaiveDate) -> SimpleExpr {
+        Expr::case(done_after(status, completed_on.clone(), cut_off), Expr::cust("NULL")).finally(completed_on).into()
+    }
+
+    fn done_after(status: SimpleExpr, completed_on: SimpleExpr, cut_off: NaiveDate) -> SimpleExpr {
+        status.eq(ActionStatus::Done.code()).and(completed_on.gt(cut_off))
     }
 
     /// The action counts in its plan's figures (not cancelled).
@@ -244,50 +283,6 @@ impl PlanTotals {
     }
 }
 
-impl PlanTotals {
-    /// The same totals counted in memory over actions already loaded, each with the quantity
-    /// of its accepted evidence (a reporting period's snapshot, judged as of its cut-off `day`).
-    /// Twin of [`plan_totals`]: the same rules, so [`PlanTotals::figures`] rolls both up alike.
-    pub fn of_actions(plan_id: Uuid, actions: &[(&action::Model, f64)], day: NaiveDate) -> PlanTotals {
-        let models: Vec<&action::Model> = actions.iter().map(|(a, _)| *a).collect();
-        let superseded = super::reformulation::superseded_among(&models);
-        let standing: Vec<&(&action::Model, f64)> =
-            actions.iter().filter(|(a, _)| !superseded.contains(&a.id)).collect();
-        let live: Vec<&&(&action::Model, f64)> =
-            standing.iter().filter(|(a, _)| a.status != ActionStatus::Cancelled).collect();
-        let count = |n: usize| Some(i64::try_from(n).unwrap_or(i64::MAX));
-        let lights: Vec<TrafficLight> =
-            standing.iter().filter_map(|(a, _)| traffic_light(a.status, a.due_date, a.completed_on, day)).collect();
-        let lit = |light: TrafficLight| count(lights.iter().filter(|l| **l == light).count());
-        let progress = (!live.is_empty()).then(|| {
-            live.iter().map(|(a, accepted)| progress_pct(*accepted, a.target_quantity)).sum::<f64>() / live.len() as f64
-        });
-        PlanTotals {
-            plan_id,
-            live: count(live.len()),
-            progress,
-            rated: count(live.iter().filter(|(a, _)| a.compliance != ComplianceResult::Pending).count()),
-            met: count(
-                live.iter()
-                    .filter(|(a, _)| matches!(a.compliance, ComplianceResult::Met | ComplianceResult::MetLate))
-                    .count(),
-            ),
-            judged: count(
-                live.iter()
-                    .filter(|(a, _)| {
-                        matches!(a.effectiveness, EffectivenessResult::Effective | EffectivenessResult::NotEffective)
-                    })
-                    .count(),
-            ),
-            effective: count(live.iter().filter(|(a, _)| a.effectiveness == EffectivenessResult::Effective).count()),
-            red: lit(TrafficLight::Red),
-            amber: lit(TrafficLight::Amber),
-            grey: lit(TrafficLight::Grey),
-            green: lit(TrafficLight::Green),
-        }
-    }
-}
-
 /// The totals of each of `plans` of `org` as of `today`, in one aggregate grouped by plan (a
 /// plan without actions is absent). Actions superseded by a reformulation are left out: their
 /// successors count for them (`reformulation`).
@@ -297,6 +292,28 @@ pub async fn plan_totals(
     plans: &[Uuid],
     today: NaiveDate,
 ) -> Result<HashMap<Uuid, PlanTotals>, ApiError> {
+    totals(conn, org, plans, today, None).await
+}
+
+/// The totals of each of `plans` of `org` as they stood on `cut_off` (a reporting period's
+/// snapshot): only evidence whose cut-off date is on or before it counts, and an action
+/// completed after it is judged as still in progress ([`as_of`]).
+pub async fn plan_totals_until(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    plans: &[Uuid],
+    cut_off: NaiveDate,
+) -> Result<HashMap<Uuid, PlanTotals>, ApiError> {
+    totals(conn, org, plans, cut_off, Some(cut_off)).await
+}
+
+async fn totals(
+    conn: &impl ConnectionTrait,
+    org: Uuid,
+    plans: &[Uuid],
+    today: NaiveDate,
+    until: Option<NaiveDate>,
+) -> Result<HashMap<Uuid, PlanTotals>, ApiError> {
     if plans.is_empty() {
         return Ok(HashMap::new());
     }
@@ -305,7 +322,7 @@ pub async fn plan_totals(
     let quantity = Alias::new("q");
     let actions_of_plans =
         Query::select().column(action::Column::Id).from(action::Entity).and_where(of_plans.clone()).to_owned();
-    let accepted = Query::select()
+    let mut accepted = Query::select()
         .column(evidence::Column::ActionId)
         .expr_as(Func::sum(Expr::col(evidence::Column::ReportedQuantity)), quantity.clone())
         .from(evidence::Entity)
@@ -314,12 +331,22 @@ pub async fn plan_totals(
         .and_where(evidence::Column::ActionId.in_subquery(actions_of_plans))
         .group_by_col(evidence::Column::ActionId)
         .to_owned();
+    if let Some(cut_off) = until {
+        accepted.and_where(evidence::Column::CutOffDate.lte(cut_off));
+    }
 
     let col = sql::col;
-    let status = || col(action::Column::Status);
+    let completed = || match until {
+        Some(cut_off) => sql::completed_as_of(col(action::Column::Status), col(action::Column::CompletedOn), cut_off),
+        None => col(action::Column::CompletedOn),
+    };
+    let status = || match until {
+        Some(cut_off) => sql::status_as_of(col(action::Column::Status), col(action::Column::CompletedOn), cut_off),
+        None => col(action::Column::Status),
+    };
     let live = || sql::is_live(status());
     let count_if = |cond: Expr| Func::sum(Expr::case(cond, 1).finally(0));
-    let light = sql::traffic_light(status(), col(action::Column::DueDate), col(action::Column::CompletedOn), today);
+    let light = sql::traffic_light(status(), col(action::Column::DueDate), completed(), today);
     let accepted_quantity = Func::coalesce([Expr::col((accepted_alias.clone(), quantity)), Expr::val(0.0)]);
     let progress = sql::progress_pct(accepted_quantity.into(), col(action::Column::TargetQuantity));
     let mut query = Query::select();

@@ -22,6 +22,8 @@ struct Judged {
     met: i32,
     judged: i32,
     effective: i32,
+    status_then: String,
+    done_then: Option<NaiveDate>,
 }
 
 fn flag(cond: SimpleExpr) -> SimpleExpr {
@@ -53,11 +55,13 @@ async fn each_progress_rule_gives_the_same_answer_in_sql_and_in_rust() {
                         .expr_as(flag(sql::overdue(status_e.clone(), due_e.clone(), today)), Alias::new("overdue"))
                         .expr_as(flag(sql::is_open(status_e.clone())), Alias::new("open"))
                         .expr_as(sql::progress_pct(Expr::val(accepted), Expr::val(target)), Alias::new("progress"))
-                        .expr_as(flag(sql::is_live(status_e)), Alias::new("live"))
+                        .expr_as(flag(sql::is_live(status_e.clone())), Alias::new("live"))
                         .expr_as(flag(sql::is_rated(Expr::val("met"))), Alias::new("rated"))
                         .expr_as(flag(sql::is_met(Expr::val("met"))), Alias::new("met"))
                         .expr_as(flag(sql::is_judged(Expr::val("effective"))), Alias::new("judged"))
                         .expr_as(flag(sql::is_effective(Expr::val("effective"))), Alias::new("effective"))
+                        .expr_as(sql::status_as_of(status_e.clone(), done_e.clone(), today), Alias::new("status_then"))
+                        .expr_as(sql::completed_as_of(status_e.clone(), done_e.clone(), today), Alias::new("done_then"))
                         .to_owned();
                     let row = Judged::find_by_statement(backend.build(&query)).one(&app.db).await.unwrap().unwrap();
                     let case = format!("{status:?} due {due} done {completed_on:?} {accepted}/{target}");
@@ -69,6 +73,8 @@ async fn each_progress_rule_gives_the_same_answer_in_sql_and_in_rust() {
                     let rust = progress::progress_pct(accepted, target);
                     assert!((row.progress - rust).abs() < 1e-9, "{case}: sql {} rust {rust}", row.progress);
                     assert_eq!((row.rated, row.met, row.judged, row.effective), (1, 1, 1, 1), "{case}");
+                    let (status_then, done_then) = progress::state_as_of(status, completed_on, today);
+                    assert_eq!((row.status_then.as_str(), row.done_then), (status_then.code(), done_then), "{case}");
                     cases += 1;
                 }
             }

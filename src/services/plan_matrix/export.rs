@@ -1,6 +1,6 @@
 //! Exports a plan as a TI.PL03 matrix or in the Contraloría SIRECI F14.1 layout, as a
 //! [`Sheet`] (CSV, XLSX) or JSON.
-use super::sheet::{Cell, Sheet, TI_PL03};
+use super::sheet::{Cell, Column, Sheet, TI_PL03};
 use super::ti_pl03::{self, MatrixAction, MatrixCategory, Row};
 use crate::dto::plan_matrix::{ImplementationWindow, MatrixOrganization, MatrixPlanMetadata, PlanMatrixDocument};
 use crate::entities::{action, category, organization, plan};
@@ -192,25 +192,41 @@ pub fn ti_pl03_document(content: &PlanContent) -> PlanMatrixDocument {
 
 /// A sheet as JSON: the header block, the column headers and the rows keyed by header.
 pub fn sheet_json(sheet: &Sheet) -> serde_json::Value {
-    let cell = |c: &Cell| match c {
-        Cell::Empty => serde_json::Value::Null,
-        Cell::Text(t) => serde_json::Value::String(t.clone()),
-        Cell::Number(n) => serde_json::json!(n),
-        Cell::Date(d) => serde_json::Value::String(d.to_string()),
-    };
-    let rows: Vec<serde_json::Value> = sheet
-        .rows
-        .iter()
-        .map(|r| {
-            serde_json::Value::Object(
-                sheet.columns.iter().zip(r).map(|(col, c)| (col.header.to_string(), cell(c))).collect(),
-            )
-        })
-        .collect();
+    let rows: Vec<serde_json::Value> = sheet.rows.iter().map(|r| row_json(sheet.columns, r)).collect();
+    sheet_json_with(sheet, serde_json::Value::Array(rows))
+}
+
+fn sheet_json_with(sheet: &Sheet, rows: serde_json::Value) -> serde_json::Value {
     serde_json::json!({
         "title": sheet.title,
         "header": sheet.header_block.iter().map(|(k, v)| serde_json::json!({"label": k, "value": v})).collect::<Vec<_>>(),
         "columns": sheet.columns.iter().map(|c| c.header).collect::<Vec<_>>(),
         "rows": rows,
     })
+}
+
+/// One row of [`sheet_json`]: the cells keyed by column header.
+pub fn row_json(columns: &[Column], row: &[Cell]) -> serde_json::Value {
+    let cell = |c: &Cell| match c {
+        Cell::Empty => serde_json::Value::Null,
+        Cell::Text(t) => serde_json::Value::String(t.clone()),
+        Cell::Number(n) => serde_json::json!(n),
+        Cell::Date(d) => serde_json::Value::String(d.to_string()),
+    };
+    serde_json::Value::Object(columns.iter().zip(row).map(|(col, c)| (col.header.to_string(), cell(c))).collect())
+}
+
+/// The serialized [`sheet_json`] of `sheet` cut where its rows go: the bytes before the first
+/// row and after the last, so the rows can be written in between as they come (each
+/// [`row_json`], comma-separated).
+pub fn sheet_json_parts(sheet: &Sheet) -> Result<(Vec<u8>, Vec<u8>), serde_json::Error> {
+    let mark = format!("rows-{}", Uuid::new_v4());
+    let whole = serde_json::to_vec(&sheet_json_with(sheet, serde_json::Value::String(mark.clone())))?;
+    let quoted = serde_json::to_vec(&mark)?;
+    let at = whole.windows(quoted.len()).position(|w| w == quoted.as_slice()).unwrap_or(whole.len());
+    let mut head = whole[..at].to_vec();
+    head.push(b'[');
+    let mut tail = vec![b']'];
+    tail.extend_from_slice(whole.get(at + quoted.len()..).unwrap_or_default());
+    Ok((head, tail))
 }

@@ -30,6 +30,23 @@ fn text_record<'a, W: std::io::Write>(
     w.write_record(None::<&[u8]>)
 }
 
+fn csv_writer<W: std::io::Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new().flexible(true).from_writer(out)
+}
+
+/// CSV records of table `rows` laid out by `columns` (see [`Sheet::csv_head`]).
+pub fn csv_rows(columns: &[Column], rows: &[Vec<Cell>]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::new();
+    {
+        let mut w = csv_writer(&mut out);
+        for row in rows {
+            w.write_record(row.iter().zip(columns).map(|(cell, column)| cell.as_csv(column.kind)))?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
+}
+
 /// The reverse of [`csv_text`] for files read back (an exported CSV imports as it was written):
 /// drops the `'` before a formula character, as a spreadsheet does when it shows the cell.
 pub fn csv_text_read(text: &str) -> &str {
@@ -134,23 +151,37 @@ pub struct Sheet {
 impl Sheet {
     /// UTF-8 CSV with BOM: title, header block, a blank line, the table, a blank line, footer.
     pub fn to_csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut out = self.csv_head()?;
+        out.extend(csv_rows(self.columns, &self.rows)?);
+        out.extend(self.csv_foot()?);
+        Ok(out)
+    }
+
+    /// The CSV before the rows (BOM, title, header block, a blank line, column headers): with
+    /// [`csv_rows`] and [`Sheet::csv_foot`], the bytes of [`Sheet::to_csv`] in pieces.
+    pub fn csv_head(&self) -> Result<Vec<u8>, csv::Error> {
         let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
         {
-            let mut w = csv::WriterBuilder::new().flexible(true).from_writer(&mut out);
+            let mut w = csv_writer(&mut out);
             text_record(&mut w, [self.title.as_str()])?;
             for (k, v) in &self.header_block {
                 text_record(&mut w, [k.as_str(), v.as_str()])?;
             }
             w.write_record([""])?;
             text_record(&mut w, self.columns.iter().map(|c| c.header))?;
-            for row in &self.rows {
-                w.write_record(row.iter().zip(self.columns).map(|(cell, column)| cell.as_csv(column.kind)))?;
-            }
-            if !self.footer_block.is_empty() {
-                w.write_record([""])?;
-                for (k, v) in &self.footer_block {
-                    text_record(&mut w, [k.as_str(), v.as_str()])?;
-                }
+            w.flush()?;
+        }
+        Ok(out)
+    }
+
+    /// The CSV after the rows: a blank line and the footer block, if any.
+    pub fn csv_foot(&self) -> Result<Vec<u8>, csv::Error> {
+        let mut out = Vec::new();
+        if !self.footer_block.is_empty() {
+            let mut w = csv_writer(&mut out);
+            w.write_record([""])?;
+            for (k, v) in &self.footer_block {
+                text_record(&mut w, [k.as_str(), v.as_str()])?;
             }
             w.flush()?;
         }
@@ -164,57 +195,128 @@ impl Sheet {
 
     /// An XLSX workbook with one worksheet.
     pub fn to_xlsx(&self) -> Result<Vec<u8>, XlsxError> {
-        let mut book = Workbook::new();
-        self.add_to(&mut book, &self.title)?;
-        book.save_to_buffer()
+        let mut book = Book::new(None, false);
+        book.add(&self.title, self)?;
+        book.finish()
+    }
+}
+
+/// The cell formats of every worksheet.
+struct Formats {
+    bold: Format,
+    header: Format,
+    text: Format,
+    number: Format,
+    date: Format,
+    form_date: Format,
+    percent: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        let cell = || Format::new().set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
+        Formats {
+            bold: Format::new().set_bold(),
+            header: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_border(FormatBorder::Thin)
+                .set_background_color("D9E1F2"),
+            text: Format::new().set_text_wrap().set_align(FormatAlign::Top).set_border(FormatBorder::Thin),
+            number: cell(),
+            date: Format::new().set_num_format("dd/mm/yyyy").set_align(FormatAlign::Top).set_border(FormatBorder::Thin),
+            form_date: Format::new()
+                .set_num_format("yyyy/mm/dd")
+                .set_align(FormatAlign::Top)
+                .set_border(FormatBorder::Thin),
+            percent: Format::new().set_num_format("0.0").set_align(FormatAlign::Top).set_border(FormatBorder::Thin),
+        }
     }
 
-    /// Adds this sheet to `book` as a worksheet named after `name` (Excel's characters only,
-    /// at most 31).
-    fn add_to(&self, book: &mut Workbook, name: &str) -> Result<(), XlsxError> {
-        let sheet = book.add_worksheet();
+    fn of(&self, kind: Kind) -> &Format {
+        match kind {
+            Kind::Text => &self.text,
+            Kind::Number => &self.number,
+            Kind::Date => &self.date,
+            Kind::FormDate => &self.form_date,
+            Kind::Percent => &self.percent,
+        }
+    }
+}
+
+/// An XLSX workbook written a worksheet at a time and, within one, a batch of rows at a time:
+/// [`Book::begin`] (title, header block, column headers), [`Book::rows`] any number of times,
+/// [`Book::end`] (footer block). In low-memory mode each worksheet's rows go to a temporary
+/// file as they are written (rust_xlsxwriter's constant-memory writer with the shared string
+/// table kept), so memory holds the distinct strings, not the cells.
+pub struct Book {
+    book: Workbook,
+    formats: Formats,
+    low_memory: bool,
+    sheet: usize,
+    columns: &'static [Column],
+    row: u32,
+}
+
+impl Book {
+    /// An empty workbook, stamped as created at `created` when given (the same sheets and
+    /// instant always give the same bytes).
+    pub fn new(created: Option<&chrono::DateTime<chrono::Utc>>, low_memory: bool) -> Book {
+        let mut book = Workbook::new();
+        if let Some(created) = created {
+            book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(created));
+        }
+        Book { book, formats: Formats::new(), low_memory, sheet: 0, columns: &[], row: 0 }
+    }
+
+    /// Adds `sheet` whole as a worksheet named after `name`.
+    pub fn add(&mut self, name: &str, sheet: &Sheet) -> Result<(), XlsxError> {
+        self.begin(name, sheet)?;
+        self.rows(&sheet.rows)?;
+        self.end(&sheet.footer_block)
+    }
+
+    /// Starts a worksheet named after `name` (Excel's characters only, at most 31; names must
+    /// differ) with the title, header block and column headers of `head` (its rows are not
+    /// written).
+    pub fn begin(&mut self, name: &str, head: &Sheet) -> Result<(), XlsxError> {
+        let sheet =
+            if self.low_memory { self.book.add_worksheet_with_low_memory()? } else { self.book.add_worksheet() };
         let name: String = name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
         sheet.set_name(if name.trim().is_empty() { "Plan".to_string() } else { name })?;
-        let bold = Format::new().set_bold();
-        let header = Format::new()
-            .set_bold()
-            .set_text_wrap()
-            .set_align(FormatAlign::Center)
-            .set_align(FormatAlign::VerticalCenter)
-            .set_border(FormatBorder::Thin)
-            .set_background_color("D9E1F2");
-        let text = Format::new().set_text_wrap().set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
-        let number = Format::new().set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
-        let date =
-            Format::new().set_num_format("dd/mm/yyyy").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
-        let form_date =
-            Format::new().set_num_format("yyyy/mm/dd").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
-        let percent = Format::new().set_num_format("0.0").set_align(FormatAlign::Top).set_border(FormatBorder::Thin);
-        sheet.write_string_with_format(0, 0, &self.title, &bold)?;
-        let mut r: u32 = 1;
-        for (k, v) in &self.header_block {
-            sheet.write_string_with_format(r, 0, k, &bold)?;
-            sheet.write_string(r, 1, v)?;
-            r += 1;
+        let f = &self.formats;
+        let mut r: u32 = 0;
+        for (i, c) in head.columns.iter().enumerate() {
+            sheet.set_column_width(u16::try_from(i).unwrap_or(u16::MAX), c.width)?;
         }
-        r += 1;
-        for (i, c) in self.columns.iter().enumerate() {
-            let col = u16::try_from(i).unwrap_or(u16::MAX);
-            sheet.set_column_width(col, c.width)?;
-            sheet.write_string_with_format(r, col, c.header, &header)?;
+        sheet.write_string_with_format(0, 0, &head.title, &f.bold)?;
+        for (k, v) in &head.header_block {
+            r += 1;
+            sheet.write_string_with_format(r, 0, k, &f.bold)?;
+            sheet.write_string(r, 1, v)?;
+        }
+        r += 2;
+        for (i, c) in head.columns.iter().enumerate() {
+            sheet.write_string_with_format(r, u16::try_from(i).unwrap_or(u16::MAX), c.header, &f.header)?;
         }
         sheet.set_freeze_panes(r + 1, 0)?;
-        for row in &self.rows {
-            r += 1;
+        self.sheet = self.book.worksheets().len() - 1;
+        self.columns = head.columns;
+        self.row = r;
+        Ok(())
+    }
+
+    /// Writes `rows` below those already written in the current worksheet.
+    pub fn rows(&mut self, rows: &[Vec<Cell>]) -> Result<(), XlsxError> {
+        let sheet = self.book.worksheet_from_index(self.sheet)?;
+        for row in rows {
+            self.row += 1;
+            let r = self.row;
             for (i, (cell, column)) in row.iter().zip(self.columns).enumerate() {
                 let col = u16::try_from(i).unwrap_or(u16::MAX);
-                let format = match column.kind {
-                    Kind::Text => &text,
-                    Kind::Number => &number,
-                    Kind::Date => &date,
-                    Kind::FormDate => &form_date,
-                    Kind::Percent => &percent,
-                };
+                let format = self.formats.of(column.kind);
                 match cell {
                     Cell::Empty => sheet.write_blank(r, col, format)?,
                     Cell::Text(t) => sheet.write_string_with_format(r, col, t, format)?,
@@ -223,15 +325,26 @@ impl Sheet {
                 };
             }
         }
-        if !self.footer_block.is_empty() {
-            r += 1;
-            for (k, v) in &self.footer_block {
-                r += 1;
-                sheet.write_string_with_format(r, 0, k, &bold)?;
-                sheet.write_string(r, 1, v)?;
+        Ok(())
+    }
+
+    /// Ends the current worksheet with a blank line and `footer`, if any.
+    pub fn end(&mut self, footer: &[(String, String)]) -> Result<(), XlsxError> {
+        let sheet = self.book.worksheet_from_index(self.sheet)?;
+        if !footer.is_empty() {
+            self.row += 1;
+            for (k, v) in footer {
+                self.row += 1;
+                sheet.write_string_with_format(self.row, 0, k, &self.formats.bold)?;
+                sheet.write_string(self.row, 1, v)?;
             }
         }
         Ok(())
+    }
+
+    /// The workbook's bytes.
+    pub fn finish(mut self) -> Result<Vec<u8>, XlsxError> {
+        self.book.save_to_buffer()
     }
 }
 
@@ -241,12 +354,11 @@ pub fn workbook_xlsx(
     sheets: &[(String, Sheet)],
     created: &chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
-    book.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(created));
+    let mut book = Book::new(Some(created), false);
     for (name, sheet) in sheets {
-        sheet.add_to(&mut book, name)?;
+        book.add(name, sheet)?;
     }
-    book.save_to_buffer()
+    book.finish()
 }
 
 #[cfg(test)]
@@ -299,6 +411,42 @@ mod tests {
                 Cell::text("Acción núm. 1"),
             ]],
             footer_block: vec![("Elaboró".into(), "Martha".into())],
+        }
+    }
+
+    #[test]
+    fn csv_in_pieces_gives_the_same_bytes_and_low_memory_xlsx_the_same_cells() {
+        let s = sample();
+        let mut pieces = s.csv_head().unwrap();
+        pieces.extend(csv_rows(s.columns, &s.rows[..0]).unwrap());
+        pieces.extend(csv_rows(s.columns, &s.rows).unwrap());
+        pieces.extend(s.csv_foot().unwrap());
+        assert_eq!(pieces, s.to_csv().unwrap());
+        let at = chrono::DateTime::from_timestamp(1_751_241_600, 0).unwrap();
+        let mut other = sample();
+        other.title = "Otra".into();
+        let sheets = vec![("Uno".to_string(), s.clone()), ("Dos".to_string(), other)];
+        let low_memory = || {
+            let mut book = Book::new(Some(&at), true);
+            for (name, sheet) in &sheets {
+                book.begin(name, sheet).unwrap();
+                for row in &sheet.rows {
+                    book.rows(std::slice::from_ref(row)).unwrap();
+                }
+                book.end(&sheet.footer_block).unwrap();
+            }
+            book.finish().unwrap()
+        };
+        let low = low_memory();
+        assert_eq!(low, low_memory(), "the same sheets give the same bytes");
+        // The low-memory writer leaves out the rows' optional `spans` hint: the cells are the same.
+        let whole = workbook_xlsx(&sheets, &at).unwrap();
+        let cells = |bytes: &[u8], name: &str| {
+            let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+            book.worksheet_range(name).unwrap().rows().map(|r| r.to_vec()).collect::<Vec<_>>()
+        };
+        for name in ["Uno", "Dos"] {
+            assert_eq!(cells(&low, name), cells(&whole, name), "{name}");
         }
     }
 
