@@ -28,6 +28,7 @@ pub mod plan_matrix;
 pub mod plans;
 pub mod progress;
 pub mod reformulation;
+pub mod report_cache;
 pub mod reporting_periods;
 pub mod reports;
 pub mod service_accounts;
