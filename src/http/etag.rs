@@ -102,9 +102,10 @@ pub struct IfNoneMatch {
 pub fn none_match_hits(req: &HttpRequest, tag: &str) -> bool {
     let bare = |t: &str| t.trim().strip_prefix("W/").unwrap_or(t.trim()).to_string();
     let wanted = bare(tag);
-    req.headers().get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).any(|value| {
-        value.split(',').any(|candidate| candidate.trim() == "*" || bare(candidate) == wanted)
-    })
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .any(|value| value.split(',').any(|candidate| candidate.trim() == "*" || bare(candidate) == wanted))
 }
 
 /// `200 OK` with the JSON body and `tag` as `ETag`, or `304 Not Modified` when the request's

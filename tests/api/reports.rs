@@ -158,11 +158,17 @@ async fn cached_equals_fresh(app: &TestApp, token: &str, plans: &[&str], seen: &
         }
         assert!(!seen.contains(&(path.clone(), tag.clone())), "after {what}: the ETag of {path} did not move");
         seen.push((path.clone(), tag.clone()));
-        let res = app.request(reqwest::Method::GET, &path, Some(token)).header("If-None-Match", &tag).send().await.unwrap();
+        let res =
+            app.request(reqwest::Method::GET, &path, Some(token)).header("If-None-Match", &tag).send().await.unwrap();
         assert_eq!(res.status(), 304, "{what}: {path}");
         assert_eq!(res.headers()["etag"].to_str().unwrap(), tag);
         assert!(res.bytes().await.unwrap().is_empty());
-        let other = app.request(reqwest::Method::GET, &path, Some(token)).header("If-None-Match", "\"r0.0.0\"").send().await.unwrap();
+        let other = app
+            .request(reqwest::Method::GET, &path, Some(token))
+            .header("If-None-Match", "\"r0.0.0\"")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(other.status(), 200, "{what}: {path} with a stale tag");
     }
 }
@@ -207,9 +213,12 @@ async fn cached_reports_equal_a_fresh_computation_after_each_kind_of_change() {
     cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a finished action").await;
 
     // A plan changed and a category added to it.
-    let res = app.patch(&format!("/api/v1/plans/{drafted}"), &run.planner, &etag_of(&draft), &json!({"title": "Otro título"})).await;
+    let res = app
+        .patch(&format!("/api/v1/plans/{drafted}"), &run.planner, &etag_of(&draft), &json!({"title": "Otro título"}))
+        .await;
     json_of(res, 200).await;
     cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a changed plan").await;
-    add_category(&app, &run.planner, &draft, &json!({"name": "Gobierno digital", "source": "furag", "score": 55})).await;
+    add_category(&app, &run.planner, &draft, &json!({"name": "Gobierno digital", "source": "furag", "score": 55}))
+        .await;
     cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a new category").await;
 }

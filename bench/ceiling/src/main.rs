@@ -7,8 +7,8 @@
 //! chain: the audit rows go to a separate organization id with positions from a sequence, so
 //! the bench organization's chain stays intact and verifiable.
 use actix_web::{get, post, web, App, HttpResponse, HttpServer};
-use sha2::{Digest, Sha256};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
@@ -235,10 +235,15 @@ async fn main() -> std::io::Result<()> {
     let url = std::env::var("DATABASE_URL").map_err(|_| std::io::Error::other("DATABASE_URL is required"))?;
     let bind = std::env::var("CEILING_BIND").unwrap_or_else(|_| "127.0.0.1:18182".into());
     let pool = PgPoolOptions::new().max_connections(10).connect(&url).await.map_err(std::io::Error::other)?;
-    sqlx::query("CREATE SEQUENCE IF NOT EXISTS ceiling_audit_seq").execute(&pool).await.map_err(std::io::Error::other)?;
-    let pool = web::Data::new(pool);
-    HttpServer::new(move || App::new().app_data(pool.clone()).service(list).service(get_one).service(create).service(health))
-        .bind(bind)?
-        .run()
+    sqlx::query("CREATE SEQUENCE IF NOT EXISTS ceiling_audit_seq")
+        .execute(&pool)
         .await
+        .map_err(std::io::Error::other)?;
+    let pool = web::Data::new(pool);
+    HttpServer::new(move || {
+        App::new().app_data(pool.clone()).service(list).service(get_one).service(create).service(health)
+    })
+    .bind(bind)?
+    .run()
+    .await
 }
