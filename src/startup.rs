@@ -230,10 +230,12 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     let storage = Storage::from_url(&config.storage_url)?;
     let config = Arc::new(config);
     let principals = Arc::new(PrincipalCache::default());
-    let authenticator =
-        web::Data::new(Authenticator { db: db.clone(), tokens: tokens.clone(), principals: principals.clone() });
-    let reports = Arc::new(crate::services::report_cache::ReportCache::default());
+    // Principals are read on the read pool: on SQLite a long write (an import) on the single
+    // writer connection would otherwise hold every request's authentication.
     let reads = read_pool(&config, &db)?;
+    let authenticator =
+        web::Data::new(Authenticator { db: reads.clone(), tokens: tokens.clone(), principals: principals.clone() });
+    let reports = Arc::new(crate::services::report_cache::ReportCache::default());
     let state = web::Data::new(AppState { db, reads, config: config.clone(), tokens, principals, storage, reports });
     let limiter = web::Data::new(crate::ops::rate_limit::RateLimiter::new(config.rate_limits.clone()));
     let json_limit = config.json_limit;
