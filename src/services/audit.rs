@@ -164,8 +164,8 @@ fn compute_hash(e: &audit_event::Model) -> String {
 }
 
 /// Locks the chain head of `org` (creating it for the organization's first event): the one
-/// statement before the append that writers of the organization queue on. The head exists
-/// after the first event, so the insert is only tried when the read finds nothing.
+/// statement before the append that writers of the organization queue on. On PostgreSQL the
+/// head exists after the first event, so the insert is only tried when the read finds nothing.
 async fn lock_head(conn: &impl ConnectionTrait, org: Uuid) -> Result<audit_chain_head::Model, DbErr> {
     let read = || {
         let head = audit_chain_head::Entity::find_by_id(org);
@@ -175,8 +175,14 @@ async fn lock_head(conn: &impl ConnectionTrait, org: Uuid) -> Result<audit_chain
             head
         }
     };
-    if let Some(head) = read().one(conn).await? {
-        return Ok(head);
+    // SQLite: the insert comes first, as a write it takes the database's write lock (waiting for
+    // another process's writer); a read first would make the later write fail at once with
+    // SQLITE_BUSY in WAL mode when another process wrote in between.
+    let postgres = conn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        if let Some(head) = read().one(conn).await? {
+            return Ok(head);
+        }
     }
     audit_chain_head::Entity::insert(audit_chain_head::ActiveModel {
         organization_id: Set(org),
