@@ -20,8 +20,10 @@ use actix_web::middleware::from_fn;
 use actix_web::web::Bytes;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use std::net::TcpListener;
+use std::str::FromStr;
 use std::sync::Arc;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -39,10 +41,37 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
         .max_connections(if config.is_sqlite() { 1 } else { config.db_max_connections })
         .min_connections(if config.is_sqlite() { 1 } else { 2 })
         .acquire_timeout(config.db_acquire_timeout)
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Write-ahead log: readers (the read pool, `read_pool`) neither block the writer nor
+        // wait for it. `synchronous` stays FULL: a commit is on disk when it returns.
+        .map_sqlx_sqlite_opts(|o| o.journal_mode(SqliteJournalMode::Wal));
     Database::connect(options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open DATABASE_URL ({}): {e}", redact(&config.database_url)))
+}
+
+/// Read connections of an SQLite database beside its single writer.
+const SQLITE_READERS: u32 = 4;
+
+/// The pool for reads outside transactions. PostgreSQL: the same pool. SQLite: read-only
+/// connections to the same file (in WAL mode, see [`connect`]), opened on first use, so lists
+/// and reports do not queue behind a write transaction such as a bulk import on the single
+/// writer connection. An in-memory SQLite database is private to its connection: it reads
+/// through the writer.
+pub fn read_pool(config: &Config, db: &DatabaseConnection) -> anyhow::Result<DatabaseConnection> {
+    let url = &config.database_url;
+    if !config.is_sqlite() || url.contains(":memory:") || url.contains("mode=memory") {
+        return Ok(db.clone());
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| anyhow::anyhow!("cannot read DATABASE_URL ({}): {e}", redact(url)))?
+        .read_only(true)
+        .create_if_missing(false);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(SQLITE_READERS.min(config.db_max_connections))
+        .acquire_timeout(config.db_acquire_timeout)
+        .connect_lazy_with(options);
+    Ok(sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
 /// The URL without its password, for messages (a text that is not a URL is shown as it is).
@@ -179,6 +208,7 @@ fn cors(origins: &[String], local_dev: bool) -> Cors {
             header::ACCEPT,
             header::ACCEPT_LANGUAGE,
             header::IF_MATCH,
+            header::IF_NONE_MATCH,
             header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static("prefer"),
             header::HeaderName::from_static("x-request-id"),
@@ -231,9 +261,13 @@ fn run(listener: TcpListener, config: Config, db: DatabaseConnection) -> anyhow:
     let runners = background::start(&db, &storage, &config)?;
     let config = Arc::new(config);
     let principals = Arc::new(PrincipalCache::default());
+    // Principals are read on the read pool: on SQLite a long write (an import) on the single
+    // writer connection would otherwise hold every request's authentication.
+    let reads = read_pool(&config, &db)?;
     let authenticator =
-        web::Data::new(Authenticator { db: db.clone(), tokens: tokens.clone(), principals: principals.clone() });
-    let state = web::Data::new(AppState { db, config: config.clone(), tokens, principals, storage });
+        web::Data::new(Authenticator { db: reads.clone(), tokens: tokens.clone(), principals: principals.clone() });
+    let reports = Arc::new(crate::services::report_cache::ReportCache::default());
+    let state = web::Data::new(AppState { db, reads, config: config.clone(), tokens, principals, storage, reports });
     let limiter = web::Data::new(crate::ops::rate_limit::RateLimiter::new(config.rate_limits.clone()));
     let json_limit = config.json_limit;
     let origins = config.cors_origins.clone();

@@ -2,6 +2,7 @@
 use crate::auth::jwt::TokenService;
 use crate::auth::PrincipalCache;
 use crate::config::Config;
+use crate::services::report_cache::ReportCache;
 use crate::services::storage::Storage;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -10,6 +11,9 @@ use std::sync::Arc;
 pub struct AppState {
     /// Connection pool.
     pub db: DatabaseConnection,
+    /// Pool for reads outside transactions: `db` itself on PostgreSQL, read-only connections
+    /// beside the single writer on SQLite (`startup::read_pool`).
+    pub reads: DatabaseConnection,
     /// Settings.
     pub config: Arc<Config>,
     /// Access-token signer and verifier.
@@ -18,4 +22,6 @@ pub struct AppState {
     pub principals: Arc<PrincipalCache>,
     /// Evidence file store (`MEJORA_STORAGE_URL`).
     pub storage: Storage,
+    /// Plan reports and dashboards, kept under their organization's data version.
+    pub reports: Arc<ReportCache>,
 }

@@ -86,3 +86,33 @@ pub fn ok_tagged<T: Serialize>(version: i32, body: &T) -> HttpResponse {
 pub fn tagged<T: Serialize>(mut builder: HttpResponseBuilder, version: i32, body: &T) -> HttpResponse {
     builder.insert_header((header::ETAG, etag(version))).json(body)
 }
+
+/// How `If-None-Match` is documented, for reads whose `ETag` versions computed content.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct IfNoneMatch {
+    /// ETag of your last read of this report; `304 Not Modified` (no body) while it is current.
+    #[param(rename = "If-None-Match", max_length = 1000)]
+    if_none_match: Option<String>,
+}
+
+/// Whether the request's `If-None-Match` names `tag` (weak comparison, as RFC 9110 asks for
+/// this header) or is `*`.
+pub fn none_match_hits(req: &HttpRequest, tag: &str) -> bool {
+    let bare = |t: &str| t.trim().strip_prefix("W/").unwrap_or(t.trim()).to_string();
+    let wanted = bare(tag);
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .any(|value| value.split(',').any(|candidate| candidate.trim() == "*" || bare(candidate) == wanted))
+}
+
+/// `200 OK` with the JSON body and `tag` as `ETag`, or `304 Not Modified` when the request's
+/// `If-None-Match` names it.
+pub fn ok_or_not_modified<T: Serialize>(req: &HttpRequest, tag: &str, body: &T) -> HttpResponse {
+    if none_match_hits(req, tag) {
+        return HttpResponse::NotModified().insert_header((header::ETAG, tag.to_string())).finish();
+    }
+    HttpResponse::Ok().insert_header((header::ETAG, tag.to_string())).json(body)
+}

@@ -57,7 +57,7 @@ pub async fn list_findings(
     state: web::Data<AppState>,
     query: web::Query<FindingListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(findings::list(&state.db, auth.organization_id, &query).await?))
+    Ok(HttpResponse::Ok().json(findings::list(&state.reads, auth.organization_id, &query).await?))
 }
 
 /// Get a finding
@@ -71,7 +71,7 @@ pub async fn get_finding(
     state: web::Data<AppState>,
     id: web::Path<FindingPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let found = findings::get(&state.db, auth.organization_id, id.id).await?;
+    let found = findings::get(&state.reads, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
 }
 

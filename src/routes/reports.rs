@@ -3,9 +3,10 @@ use crate::auth::{AnyMember, Auth};
 use crate::dto::paths::PlanPath;
 use crate::dto::reports::{Dashboard, PlanReport};
 use crate::error::{ApiError, Problem};
-use crate::services::{calendar, reports};
+use crate::http::etag::{ok_or_not_modified, IfNoneMatch};
+use crate::services::{calendar, report_cache};
 use crate::state::AppState;
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Get a plan's progress report
@@ -17,18 +18,24 @@ use utoipa_actix_web::service_config::ServiceConfig;
 /// actions) and still open; objectives served by the plan or its actions. Computed with SQL
 /// aggregates. `periods`: the plan's stored figures in each closed or filed reporting period,
 /// by cut-off; `next_cut_off`: the next unfiled period covering it and the days left to file.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), params(PlanPath), responses(
-    (status = 200, description = "The report", body = PlanReport),
+///
+/// The `ETag` changes whenever anything in the organization changes (or the day does); send it
+/// back in `If-None-Match` to get `304` while the report is unchanged.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(PlanPath, IfNoneMatch), responses(
+    (status = 200, description = "The report", body = PlanReport, headers(("ETag" = String, description = "Version of the report"))),
+    (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`", headers(("ETag" = String, description = "Version of the report"))),
     (status = 404, description = "No such plan in your organization", body = Problem),
 ))]
 #[get("/plans/{id}/report")]
 pub async fn plan_report(
+    req: HttpRequest,
     auth: Auth<AnyMember>,
     state: web::Data<AppState>,
     id: web::Path<PlanPath>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = reports::plan_report(&state.db, auth.organization_id, id.id, calendar::today()).await?;
-    Ok(HttpResponse::Ok().json(report))
+    let org = auth.organization_id;
+    let report = report_cache::plan_report(&state.reads, &state.reports, org, id.id, calendar::today()).await?;
+    Ok(ok_or_not_modified(&req, &report.tag, &*report.value))
 }
 
 /// Get the organization's dashboard
@@ -38,12 +45,21 @@ pub async fn plan_report(
 /// review and the oldest open finding. Computed with SQL aggregates. `periods`: each closed or
 /// filed reporting period's stored figures (mean over its plans), by cut-off; `next_cut_off`:
 /// the next unfiled period and the days left to its filing deadline.
-#[utoipa::path(tag = "reports", security(("bearer" = [])), responses(
-    (status = 200, description = "The dashboard", body = Dashboard),
+///
+/// The `ETag` changes whenever anything in the organization changes (or the day does); send it
+/// back in `If-None-Match` to get `304` while the dashboard is unchanged.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(IfNoneMatch), responses(
+    (status = 200, description = "The dashboard", body = Dashboard, headers(("ETag" = String, description = "Version of the dashboard"))),
+    (status = 304, description = "Not modified: `If-None-Match` names the current `ETag`", headers(("ETag" = String, description = "Version of the dashboard"))),
 ))]
 #[get("/dashboard")]
-pub async fn dashboard(auth: Auth<AnyMember>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(reports::dashboard(&state.db, auth.organization_id, calendar::today()).await?))
+pub async fn dashboard(
+    req: HttpRequest,
+    auth: Auth<AnyMember>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let report = report_cache::dashboard(&state.reads, &state.reports, auth.organization_id, calendar::today()).await?;
+    Ok(ok_or_not_modified(&req, &report.tag, &*report.value))
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

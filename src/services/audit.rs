@@ -8,10 +8,10 @@ use crate::entities::enums::Role;
 use crate::entities::{audit_chain_head, audit_event};
 use crate::error::ApiError;
 use chrono::{DateTime, SecondsFormat, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Alias, CommonTableExpression, Expr, ExprTrait, OnConflict, Query, WithClause};
 use sea_orm::{
     AccessMode, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -163,14 +163,26 @@ fn compute_hash(e: &audit_event::Model) -> String {
     hex::encode(Sha256::digest(canonical(&content).as_bytes()))
 }
 
-/// Appends events of one organization to its chain, in order, with one read of the chain head
-/// and bulk inserts (bulk uploads). Call it with the transaction of the changes.
-pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Vec<Entry>) -> Result<(), DbErr> {
-    let Some(org) = entries.first().map(|e| e.organization_id) else {
-        return Ok(());
+/// Locks the chain head of `org` (creating it for the organization's first event): the one
+/// statement before the append that writers of the organization queue on. On PostgreSQL the
+/// head exists after the first event, so the insert is only tried when the read finds nothing.
+async fn lock_head(conn: &impl ConnectionTrait, org: Uuid) -> Result<audit_chain_head::Model, DbErr> {
+    let read = || {
+        let head = audit_chain_head::Entity::find_by_id(org);
+        if conn.get_database_backend() == DbBackend::Postgres {
+            head.lock_exclusive()
+        } else {
+            head
+        }
     };
-    if entries.iter().any(|e| e.organization_id != org) {
-        return Err(DbErr::Custom("record_many takes events of one organization".into()));
+    // SQLite: the insert comes first, as a write it takes the database's write lock (waiting for
+    // another process's writer); a read first would make the later write fail at once with
+    // SQLITE_BUSY in WAL mode when another process wrote in between.
+    let postgres = conn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        if let Some(head) = read().one(conn).await? {
+            return Ok(head);
+        }
     }
     audit_chain_head::Entity::insert(audit_chain_head::ActiveModel {
         organization_id: Set(org),
@@ -180,11 +192,19 @@ pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Ve
     .on_conflict(OnConflict::column(audit_chain_head::Column::OrganizationId).do_nothing().to_owned())
     .exec_without_returning(conn)
     .await?;
-    let mut head = audit_chain_head::Entity::find_by_id(org);
-    if conn.get_database_backend() == DbBackend::Postgres {
-        head = head.lock_exclusive();
+    read().one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("audit chain head".into()))
+}
+
+/// Appends events of one organization to its chain, in order, with one read of the chain head
+/// and bulk inserts (bulk uploads). Call it with the transaction of the changes.
+pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Vec<Entry>) -> Result<(), DbErr> {
+    let Some(org) = entries.first().map(|e| e.organization_id) else {
+        return Ok(());
+    };
+    if entries.iter().any(|e| e.organization_id != org) {
+        return Err(DbErr::Custom("record_many takes events of one organization".into()));
     }
-    let head = head.one(conn).await?.ok_or_else(|| DbErr::RecordNotFound("audit chain head".into()))?;
+    let head = lock_head(conn, org).await?;
     let (mut seq, mut prev_hash) = (head.seq, head.hash);
     let occurred_at = super::now();
     let roles = json!(actor.roles);
@@ -213,16 +233,25 @@ pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Ve
         prev_hash = event.hash.clone();
         events.push(audit_event::ActiveModel::from(event));
     }
-    audit_chain_head::Entity::update(audit_chain_head::ActiveModel {
-        organization_id: Set(org),
-        seq: Set(seq),
-        hash: Set(prev_hash),
-    })
-    .exec(conn)
-    .await?;
     // 16 columns an event: 1000 events stay under SQLite's 32,766 parameters.
     metrics::counter!("mejora_audit_events_written_total").increment(events.len() as u64);
     let mut events = events.into_iter().peekable();
+    let first: Vec<_> = events.by_ref().take(1000).collect();
+    let moved = Query::update()
+        .table(audit_chain_head::Entity)
+        .values([(audit_chain_head::Column::Seq, seq.into()), (audit_chain_head::Column::Hash, prev_hash.into())])
+        .and_where(Expr::col(audit_chain_head::Column::OrganizationId).eq(org))
+        .to_owned();
+    if conn.get_database_backend() == DbBackend::Postgres {
+        // One round trip while the head is locked instead of two: the head moves in a
+        // data-modifying WITH of the first insert (PostgreSQL runs it exactly once).
+        let cte = CommonTableExpression::new().query(moved).table_name(Alias::new("moved_head")).to_owned();
+        let insert = audit_event::Entity::insert_many(first).into_query().with(WithClause::new().cte(cte).to_owned());
+        conn.execute(&insert).await?;
+    } else {
+        conn.execute(&moved).await?;
+        audit_event::Entity::insert_many(first).exec_without_returning(conn).await?;
+    }
     while events.peek().is_some() {
         let chunk: Vec<_> = events.by_ref().take(1000).collect();
         audit_event::Entity::insert_many(chunk).exec_without_returning(conn).await?;
@@ -233,6 +262,19 @@ pub async fn record_many(conn: &impl ConnectionTrait, actor: &Actor, entries: Ve
 /// Appends an event to its organization's chain. Call it with the transaction of the change.
 pub async fn record(conn: &impl ConnectionTrait, actor: &Actor, entry: Entry) -> Result<(), DbErr> {
     record_many(conn, actor, vec![entry]).await
+}
+
+/// The position of the newest event of `org`'s chain (0 before the first). Every change of an
+/// organization's data records an event in the transaction of the change, so this moves with
+/// every committed change: a version of everything derived from the organization's data.
+pub async fn chain_position(conn: &impl ConnectionTrait, org: Uuid) -> Result<i64, DbErr> {
+    let seq = audit_chain_head::Entity::find_by_id(org)
+        .select_only()
+        .column(audit_chain_head::Column::Seq)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?;
+    Ok(seq.unwrap_or(0))
 }
 
 /// Whether `actor` wrote any event on a resource other than the operations in `except`: the
@@ -386,7 +428,7 @@ async fn verify_in(
     }
     let last = expected_seq - 1;
     if let Some(a) = anchor.as_ref().filter(|a| a.seq > last) {
-        return Ok(broken(None, a.seq.min(last + 1), "truncated", checked));
+        return Ok(broken(None, std::cmp::min(a.seq, last + 1), "truncated", checked));
     }
     match audit_chain_head::Entity::find_by_id(org).one(conn).await? {
         Some(head) if head.seq != last || head.hash != prev_hash => {

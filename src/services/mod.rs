@@ -32,6 +32,7 @@ pub mod plans;
 pub mod progress;
 pub mod reformulation;
 pub mod reminders;
+pub mod report_cache;
 pub mod reporting_periods;
 pub mod reports;
 pub mod risks;

@@ -133,3 +133,92 @@ async fn a_report_gives_gaps_bands_and_objectives_and_other_organizations_see_no
     assert_eq!(theirs["plans_by_status"], json!([]));
     assert_eq!(theirs["oldest_open_finding"], Value::Null);
 }
+
+/// Reads the report of each plan and the dashboard twice (the second read comes from the
+/// cache) and checks both against a fresh computation of the services, that the `ETag` moved
+/// since the previous state, and that sending it back answers 304 with no body.
+async fn cached_equals_fresh(app: &TestApp, token: &str, plans: &[&str], seen: &mut Vec<(String, String)>, what: &str) {
+    use mejora::services::{calendar, reports};
+    let today = calendar::today();
+    let mut reads = Vec::new();
+    for plan in plans {
+        let fresh = reports::plan_report(&app.db, app.org_id, plan.parse().unwrap(), today).await.unwrap();
+        reads.push((format!("/api/v1/plans/{plan}/report"), serde_json::to_value(fresh).unwrap()));
+    }
+    let fresh = reports::dashboard(&app.db, app.org_id, today).await.unwrap();
+    reads.push(("/api/v1/dashboard".to_string(), serde_json::to_value(fresh).unwrap()));
+    for (path, fresh) in reads {
+        let mut tag = String::new();
+        for _ in 0..2 {
+            let res = app.get(&path, token).await;
+            assert_eq!(res.status(), 200, "{what}: {path}");
+            tag = res.headers()["etag"].to_str().unwrap().to_string();
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body, fresh, "after {what}: {path} differs from a fresh computation");
+        }
+        assert!(!seen.contains(&(path.clone(), tag.clone())), "after {what}: the ETag of {path} did not move");
+        seen.push((path.clone(), tag.clone()));
+        let res =
+            app.request(reqwest::Method::GET, &path, Some(token)).header("If-None-Match", &tag).send().await.unwrap();
+        assert_eq!(res.status(), 304, "{what}: {path}");
+        assert_eq!(res.headers()["etag"].to_str().unwrap(), tag);
+        assert!(res.bytes().await.unwrap().is_empty());
+        let other = app
+            .request(reqwest::Method::GET, &path, Some(token))
+            .header("If-None-Match", "\"r0.0.0\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 200, "{what}: {path} with a stale tag");
+    }
+}
+
+#[tokio::test]
+async fn cached_reports_equal_a_fresh_computation_after_each_kind_of_change() {
+    let app = spawn_app().await;
+    let auditor = app.token_for(Role::Auditor).await;
+    let viewer = app.token_for(Role::Viewer).await;
+    let run = running_plan(&app, "CACHE", &[action_body("Revisar accesos", &day(-10), &day(10), None)]).await;
+    let draft = create_plan(&app, &run.planner, &plan_body("CACHE2")).await;
+    let (running, drafted) = (run.plan["id"].as_str().unwrap(), draft["id"].as_str().unwrap());
+    let plans = [running, drafted];
+    let mut seen = Vec::new();
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "the start").await;
+
+    // A finding: recorded, changed, linked to the running plan.
+    let h = finding(&app, &auditor, "H-77", Some("high")).await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a new finding").await;
+    let path = format!("/api/v1/findings/{}", h["id"].as_str().unwrap());
+    let h = json_of(app.patch(&path, &auditor, &etag_of(&h), &json!({"severity": "low"})).await, 200).await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a changed finding").await;
+    let link = app
+        .request(reqwest::Method::PUT, &format!("{path}/plan"), Some(&run.planner))
+        .header("If-Match", etag_of(&h))
+        .json(&json!({"plan_id": running}))
+        .send()
+        .await
+        .unwrap();
+    json_of(link, 200).await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a finding linked to the plan").await;
+
+    // Evidence reported, then reviewed.
+    let reported = evidence(&app, &run.responsible.token, &run.actions[0], 2.0).await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "reported evidence").await;
+    json_of(review(&app, &run.auditor.token, &reported, &json!({"status": "accepted"})).await, 200).await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "an evidence review").await;
+
+    // An action finished.
+    let action = json_of(app.get(&action_path(&run.actions[0]), &run.planner).await, 200).await;
+    finish(&app, &run, &action, &day(-1)).await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a finished action").await;
+
+    // A plan changed and a category added to it.
+    let res = app
+        .patch(&format!("/api/v1/plans/{drafted}"), &run.planner, &etag_of(&draft), &json!({"title": "Otro título"}))
+        .await;
+    json_of(res, 200).await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a changed plan").await;
+    add_category(&app, &run.planner, &draft, &json!({"name": "Gobierno digital", "source": "furag", "score": 55}))
+        .await;
+    cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a new category").await;
+}

@@ -1,8 +1,14 @@
 //! The ceiling for bench/run.sh: the same SQL as mejora's findings list and get-by-id, the same
 //! JSON fields, served by bare actix-web + sqlx. No authentication, tenancy helper, audit,
 //! problem rendering or middleware: the gap to mejora is what those layers cost.
-use actix_web::{get, web, App, HttpResponse, HttpServer};
+//!
+//! Writes: `POST /findings?org=` inserts the same finding row as mejora's `POST /findings` and
+//! one audit row (its JSON and a SHA-256) in one transaction, without the per-organization
+//! chain: the audit rows go to a separate organization id with positions from a sequence, so
+//! the bench organization's chain stays intact and verifiable.
+use actix_web::{get, post, web, App, HttpResponse, HttpServer};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::{PgPool, Row};
 use uuid::Uuid;
@@ -127,6 +133,98 @@ async fn get_one(pool: web::Data<PgPool>, id: web::Path<Uuid>, q: web::Query<Org
     }
 }
 
+#[derive(Deserialize)]
+struct NewFinding {
+    source: String,
+    report_code: String,
+    finding_code: String,
+    title: String,
+    classification: Option<String>,
+    severity: Option<String>,
+    #[serde(default)]
+    requirements: Vec<String>,
+}
+
+/// The organization id the ceiling's audit rows are written under (not a real organization).
+const CEILING_AUDIT_ORG: Uuid = Uuid::from_u128(0xce11);
+
+async fn insert(pool: &PgPool, org: Uuid, f: NewFinding) -> Result<Finding, sqlx::Error> {
+    let now = chrono::Utc::now();
+    let id = Uuid::now_v7();
+    let search = format!("{} {} {}", f.finding_code, f.report_code, f.title).to_lowercase();
+    let finding = Finding {
+        id,
+        organization_id: org,
+        source: f.source,
+        auditor: None,
+        report_code: f.report_code,
+        report_date: None,
+        fiscal_year: None,
+        finding_code: f.finding_code,
+        title: f.title,
+        condition: None,
+        criterion: None,
+        cause: None,
+        effect: None,
+        classification: f.classification,
+        severity: f.severity,
+        requirements: serde_json::json!(f.requirements),
+        status: "open".into(),
+        plan_id: None,
+        repeats_finding_id: None,
+        import_id: None,
+        created_at: now,
+        updated_at: now,
+        created_by: None,
+        updated_by: None,
+        version: 1,
+    };
+    let after = serde_json::to_value(&finding).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let hash = hex::encode(Sha256::digest(after.to_string().as_bytes()));
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO finding (id, organization_id, source, report_code, finding_code, title, classification, \
+         severity, requirements, presumed_incidence, status, search, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '[]', 'open', $10, $11, $11, 1)",
+    )
+    .bind(id)
+    .bind(org)
+    .bind(&finding.source)
+    .bind(&finding.report_code)
+    .bind(&finding.finding_code)
+    .bind(&finding.title)
+    .bind(&finding.classification)
+    .bind(&finding.severity)
+    .bind(&finding.requirements)
+    .bind(search)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO audit_event (id, organization_id, seq, occurred_at, actor_kind, actor_roles, resource_type, \
+         resource_id, operation, after, prev_hash, hash) \
+         VALUES ($1, $2, nextval('ceiling_audit_seq'), $3, 'user', '[\"auditor\"]', 'finding', $4, 'create', $5, '', $6)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(CEILING_AUDIT_ORG)
+    .bind(now)
+    .bind(id.to_string())
+    .bind(after)
+    .bind(hash)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(finding)
+}
+
+#[post("/findings")]
+async fn create(pool: web::Data<PgPool>, q: web::Query<OrgQuery>, body: web::Json<NewFinding>) -> HttpResponse {
+    match insert(pool.get_ref(), q.org, body.into_inner()).await {
+        Ok(f) => HttpResponse::Created().json(f),
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
+}
+
 #[get("/health")]
 async fn health() -> HttpResponse {
     HttpResponse::Ok().body("ok")
@@ -137,9 +235,15 @@ async fn main() -> std::io::Result<()> {
     let url = std::env::var("DATABASE_URL").map_err(|_| std::io::Error::other("DATABASE_URL is required"))?;
     let bind = std::env::var("CEILING_BIND").unwrap_or_else(|_| "127.0.0.1:18182".into());
     let pool = PgPoolOptions::new().max_connections(10).connect(&url).await.map_err(std::io::Error::other)?;
-    let pool = web::Data::new(pool);
-    HttpServer::new(move || App::new().app_data(pool.clone()).service(list).service(get_one).service(health))
-        .bind(bind)?
-        .run()
+    sqlx::query("CREATE SEQUENCE IF NOT EXISTS ceiling_audit_seq")
+        .execute(&pool)
         .await
+        .map_err(std::io::Error::other)?;
+    let pool = web::Data::new(pool);
+    HttpServer::new(move || {
+        App::new().app_data(pool.clone()).service(list).service(get_one).service(create).service(health)
+    })
+    .bind(bind)?
+    .run()
+    .await
 }
