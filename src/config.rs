@@ -346,9 +346,7 @@ impl Config {
 }
 
 fn parse<T: std::str::FromStr>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: &str,
+    var: &impl Fn(&str) -> Option<String>, name: &'static str, default: &str,
 ) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,
@@ -358,8 +356,7 @@ where
 }
 
 fn optional<T: std::str::FromStr>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
+    var: &impl Fn(&str) -> Option<String>, name: &'static str,
 ) -> Result<Option<T>, ConfigError>
 where
     T::Err: std::fmt::Display,

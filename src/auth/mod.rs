@@ -181,8 +181,7 @@ struct Checked(Result<Principal, ApiError>);
 /// without the role would get 400 instead of 403 depending on timing. With the check done
 /// here, [`Auth`] resolves on its first poll and its refusal always comes first.
 pub async fn check_bearer(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+    req: ServiceRequest, next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     if req.headers().contains_key(actix_web::http::header::AUTHORIZATION) {
         let http = req.request().clone();
@@ -263,10 +262,7 @@ impl PrincipalCache {
 
     /// The principal's current state (cached), or `None` when it does not exist.
     pub async fn get(
-        &self,
-        db: &sea_orm::DatabaseConnection,
-        id: Uuid,
-        kind: PrincipalKind,
+        &self, db: &sea_orm::DatabaseConnection, id: Uuid, kind: PrincipalKind,
     ) -> Result<Option<PrincipalState>, ApiError> {
         if let Ok(entries) = self.entries.read() {
             if let Some((state, at)) = entries.get(&(id, kind)) {

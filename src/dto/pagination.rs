@@ -96,10 +96,7 @@ pub struct Page<T: ToSchema> {
 impl<T: ToSchema> Page<T> {
     /// Builds a page from `limit + 1` fetched rows: the extra row only signals that more exist.
     pub fn from_rows<R>(
-        mut rows: Vec<R>,
-        limit: u64,
-        sort: &str,
-        key: impl Fn(&R) -> (Option<serde_json::Value>, Uuid),
+        mut rows: Vec<R>, limit: u64, sort: &str, key: impl Fn(&R) -> (Option<serde_json::Value>, Uuid),
         map: impl FnMut(R) -> T,
     ) -> Self {
         let limit = usize::try_from(limit).unwrap_or(usize::MAX);

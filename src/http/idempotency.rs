@@ -86,11 +86,7 @@ pub fn respond(answer: Answer) -> HttpResponse {
 
 /// Runs `write` through [`crate::services::idempotency::write`] and answers its reply.
 pub async fn write<F>(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    key: &IdempotencyKey,
-    request: &impl Serialize,
-    write: F,
+    db: &DatabaseConnection, principal: &Principal, key: &IdempotencyKey, request: &impl Serialize, write: F,
 ) -> Result<HttpResponse, ApiError>
 where
     F: AsyncFnOnce(&DatabaseTransaction) -> Result<Reply, ApiError>,
@@ -100,11 +96,7 @@ where
 
 /// [`write`] for operations that may end in a [`Written::Refused`] whose writes are kept.
 pub async fn write_or_refuse<F>(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    key: &IdempotencyKey,
-    request: &impl Serialize,
-    write: F,
+    db: &DatabaseConnection, principal: &Principal, key: &IdempotencyKey, request: &impl Serialize, write: F,
 ) -> Result<HttpResponse, ApiError>
 where
     F: AsyncFnOnce(&DatabaseTransaction) -> Result<Written, ApiError>,

@@ -44,8 +44,7 @@ fn client_request_id(req: &ServiceRequest) -> Option<String> {
 /// Outermost middleware: request id, span and access log, localised problem bodies with
 /// `instance` and `request_id`, and security headers on every response.
 pub async fn request_context(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+    req: ServiceRequest, next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let request_id = client_request_id(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let client_addr = req.peer_addr().map(|a| a.ip().to_string());
@@ -143,10 +142,7 @@ fn cors_problem(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
 }
 
 fn localise_problem(
-    res: ServiceResponse<BoxBody>,
-    spanish: bool,
-    path: &str,
-    request_id: &str,
+    res: ServiceResponse<BoxBody>, spanish: bool, path: &str, request_id: &str,
 ) -> ServiceResponse<BoxBody> {
     let Some(source) = res.response().extensions().get::<ProblemSource>().cloned() else {
         return res;

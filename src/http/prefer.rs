@@ -38,9 +38,7 @@ pub fn applied(mut response: HttpResponse) -> HttpResponse {
 /// the 202 with `Preference-Applied`; when no new upload was queued (a replayed
 /// `Idempotency-Key`, an error) the stored body is deleted.
 pub async fn accepted(
-    storage: &Storage,
-    key: &str,
-    result: Result<HttpResponse, ApiError>,
+    storage: &Storage, key: &str, result: Result<HttpResponse, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let queued = matches!(&result, Ok(r) if !r.headers().contains_key("idempotent-replayed"));
     if !queued {

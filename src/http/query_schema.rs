@@ -143,8 +143,7 @@ fn rules_of(op: &Operation) -> Vec<Rule> {
 
 /// Middleware: 400 `invalid_query` when a query parameter breaks its documented schema.
 pub async fn check(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+    req: ServiceRequest, next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let failure = req.app_data::<web::Data<QueryRules>>().and_then(|table| {
         let rules = table.of(req.method(), req.path())?;

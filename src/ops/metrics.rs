@@ -77,8 +77,7 @@ impl Drop for InFlight {
 
 /// Middleware: counts and times every request by route template and status class.
 pub async fn record(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+    req: ServiceRequest, next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let _in_flight = InFlight::start();
     let started = Instant::now();

@@ -128,8 +128,7 @@ const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 /// Middleware (inside the bearer check, which identifies the caller): charges the call to
 /// its buckets, refuses it with 429 when one is empty, and adds the headers.
 pub async fn check<B: MessageBody + 'static>(
-    req: ServiceRequest,
-    next: Next<B>,
+    req: ServiceRequest, next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let limiter = req.app_data::<web::Data<RateLimiter>>().cloned();
     let Some(limiter) = limiter.filter(|l| l.limits.enabled && req.path().starts_with("/api/")) else {

@@ -33,10 +33,7 @@ use uuid::Uuid;
     ))]
 #[post("/plans/{id}/actions")]
 pub async fn create_action(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    key: IdempotencyKey,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PlanPath>, key: IdempotencyKey,
     body: Json<CreateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -60,10 +57,7 @@ pub async fn create_action(
     ))]
 #[get("/plans/{id}/actions")]
 pub async fn list_plan_actions(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    query: web::Query<ActionListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PlanPath>, query: web::Query<ActionListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     crate::services::plans::ensure_exists(&state.db, auth.organization_id, id.id).await?;
     let mut query = query.into_inner();
@@ -80,9 +74,7 @@ pub async fn list_plan_actions(
 ))]
 #[get("/actions")]
 pub async fn list_actions(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<ActionListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<ActionListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(action_queries::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -94,9 +86,7 @@ pub async fn list_actions(
 ))]
 #[get("/actions/{id}")]
 pub async fn get_action(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<ActionPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<ActionPath>,
 ) -> Result<HttpResponse, ApiError> {
     let body = actions::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(body.meta.version, &body))
@@ -120,10 +110,7 @@ pub async fn get_action(
     ))]
 #[patch("/actions/{id}")]
 pub async fn update_action(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<ActionPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<ActionPath>, if_match: IfMatch,
     body: Json<UpdateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -148,10 +135,7 @@ pub async fn update_action(
     ))]
 #[delete("/actions/{id}")]
 pub async fn delete_action(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<ActionPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<ActionPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
@@ -178,12 +162,8 @@ pub async fn delete_action(
     ))]
 #[post("/actions/{id}/evaluation")]
 pub async fn evaluate_action(
-    auth: Auth<AuditorOnly>,
-    state: web::Data<AppState>,
-    id: web::Path<ActionPath>,
-    if_match: IfMatch,
-    key: IdempotencyKey,
-    body: Json<EvaluateActionRequest>,
+    auth: Auth<AuditorOnly>, state: web::Data<AppState>, id: web::Path<ActionPath>, if_match: IfMatch,
+    key: IdempotencyKey, body: Json<EvaluateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let (id, body) = (id.id, body.into_inner());
@@ -210,10 +190,7 @@ pub async fn evaluate_action(
     ))]
 #[post("/actions/{id}/reformulations")]
 pub async fn reformulate_action(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    key: IdempotencyKey,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<Uuid>, key: IdempotencyKey,
     body: Json<ReformulateActionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, body) = (*id, body.into_inner());

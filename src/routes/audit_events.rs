@@ -17,9 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 ))]
 #[get("/audit-events")]
 pub async fn list_audit_events(
-    auth: Auth<AuditReader>,
-    state: web::Data<AppState>,
-    query: web::Query<AuditListQuery>,
+    auth: Auth<AuditReader>, state: web::Data<AppState>, query: web::Query<AuditListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(audit::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -38,9 +36,7 @@ pub async fn list_audit_events(
 ))]
 #[get("/audit-events/verify")]
 pub async fn verify_audit_chain(
-    auth: Auth<AuditReader>,
-    state: web::Data<AppState>,
-    query: web::Query<VerifyQuery>,
+    auth: Auth<AuditReader>, state: web::Data<AppState>, query: web::Query<VerifyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let anchor = match query.anchor.as_deref() {

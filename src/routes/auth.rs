@@ -28,9 +28,7 @@ pub fn origin(req: &HttpRequest) -> Origin {
 ))]
 #[post("/auth/login")]
 pub async fn login(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: Json<LoginRequest>,
+    req: HttpRequest, state: web::Data<AppState>, body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let tokens =
@@ -49,9 +47,7 @@ pub async fn login(
 ))]
 #[post("/auth/refresh")]
 pub async fn refresh(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
+    req: HttpRequest, state: web::Data<AppState>, body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let tokens = sessions::refresh(&state.db, &state.config, &state.tokens, &body.refresh_token, &origin(&req)).await?;
     Ok(HttpResponse::Ok().json(tokens))
@@ -67,9 +63,7 @@ pub async fn refresh(
 ))]
 #[post("/auth/logout")]
 pub async fn logout(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: Json<RefreshRequest>,
+    req: HttpRequest, state: web::Data<AppState>, body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     sessions::logout(&state.db, &body.refresh_token, &origin(&req)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -95,9 +89,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 ))]
 #[post("/auth/token")]
 pub async fn token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    body: web::Form<ClientCredentialsRequest>,
+    req: HttpRequest, state: web::Data<AppState>, body: web::Form<ClientCredentialsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     if body.grant_type != "client_credentials" {

@@ -28,10 +28,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/plans/{id}/categories")]
 pub async fn create_category(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    key: IdempotencyKey,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PlanPath>, key: IdempotencyKey,
     body: Json<CreateCategoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -55,10 +52,7 @@ pub async fn create_category(
     ))]
 #[get("/plans/{id}/categories")]
 pub async fn list_categories(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    query: web::Query<CategoryListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PlanPath>, query: web::Query<CategoryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(categories::list(&state.db, auth.organization_id, id.id, &query).await?))
 }
@@ -70,9 +64,7 @@ pub async fn list_categories(
 ))]
 #[get("/categories/{id}")]
 pub async fn get_category(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<CategoryPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<CategoryPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = categories::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -91,10 +83,7 @@ pub async fn get_category(
     ))]
 #[patch("/categories/{id}")]
 pub async fn update_category(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<CategoryPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<CategoryPath>, if_match: IfMatch,
     body: Json<UpdateCategoryRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -118,10 +107,7 @@ pub async fn update_category(
     ))]
 #[delete("/categories/{id}")]
 pub async fn delete_category(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<CategoryPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<CategoryPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {

@@ -32,10 +32,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/actions/{id}/evidence")]
 pub async fn create_evidence(
-    auth: Auth<EvidenceReporter>,
-    state: web::Data<AppState>,
-    id: web::Path<ActionPath>,
-    key: IdempotencyKey,
+    auth: Auth<EvidenceReporter>, state: web::Data<AppState>, id: web::Path<ActionPath>, key: IdempotencyKey,
     body: Json<CreateEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (action_id, body) = (id.id, body.into_inner());
@@ -56,10 +53,7 @@ pub async fn create_evidence(
     ))]
 #[get("/actions/{id}/evidence")]
 pub async fn list_action_evidence(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<ActionPath>,
-    query: web::Query<EvidenceListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<ActionPath>, query: web::Query<EvidenceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     crate::services::actions::ensure_exists(&state.db, auth.organization_id, id.id).await?;
     let mut query = query.into_inner();
@@ -76,9 +70,7 @@ pub async fn list_action_evidence(
 ))]
 #[get("/evidence")]
 pub async fn list_evidence(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<EvidenceListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<EvidenceListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(evidence::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -90,9 +82,7 @@ pub async fn list_evidence(
 ))]
 #[get("/evidence/{id}")]
 pub async fn get_evidence(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidencePath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<EvidencePath>,
 ) -> Result<HttpResponse, ApiError> {
     let body = evidence::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(body.meta.version, &body))
@@ -113,10 +103,7 @@ pub async fn get_evidence(
     ))]
 #[patch("/evidence/{id}")]
 pub async fn update_evidence(
-    auth: Auth<EvidenceReporter>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidencePath>,
-    if_match: IfMatch,
+    auth: Auth<EvidenceReporter>, state: web::Data<AppState>, id: web::Path<EvidencePath>, if_match: IfMatch,
     body: Json<UpdateEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -143,10 +130,7 @@ pub async fn update_evidence(
     ))]
 #[delete("/evidence/{id}")]
 pub async fn delete_evidence(
-    auth: Auth<EvidenceReporter>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidencePath>,
-    if_match: IfMatch,
+    auth: Auth<EvidenceReporter>, state: web::Data<AppState>, id: web::Path<EvidencePath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let keys = transaction(&state.db, async |txn| {
@@ -178,12 +162,8 @@ pub async fn delete_evidence(
     ))]
 #[post("/evidence/{id}/review")]
 pub async fn review_evidence(
-    auth: Auth<AuditorOnly>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidencePath>,
-    if_match: IfMatch,
-    key: IdempotencyKey,
-    body: Json<ReviewEvidenceRequest>,
+    auth: Auth<AuditorOnly>, state: web::Data<AppState>, id: web::Path<EvidencePath>, if_match: IfMatch,
+    key: IdempotencyKey, body: Json<ReviewEvidenceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let (id, body) = (id.id, body.into_inner());

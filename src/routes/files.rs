@@ -62,10 +62,7 @@ fn content_disposition(name: &str) -> ContentDisposition {
     ))]
 #[post("/evidence/{id}/files")]
 pub async fn upload_evidence_file(
-    auth: Auth<EvidenceReporter>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidencePath>,
-    req: HttpRequest,
+    auth: Auth<EvidenceReporter>, state: web::Data<AppState>, id: web::Path<EvidencePath>, req: HttpRequest,
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let (evidence_id, org) = (id.id, auth.organization_id);
@@ -123,9 +120,7 @@ pub async fn upload_evidence_file(
 ))]
 #[get("/files/{id}")]
 pub async fn get_file(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidenceFilePath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<EvidenceFilePath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = evidence::file(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.version, &found.response))
@@ -143,9 +138,7 @@ pub async fn get_file(
 ))]
 #[get("/files/{id}/content")]
 pub async fn download_file(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidenceFilePath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<EvidenceFilePath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = evidence::file(&state.db, auth.organization_id, id.id).await?;
     let stream = files::open(&state.storage, &found.storage_key).await?;
@@ -175,9 +168,7 @@ pub async fn download_file(
 ))]
 #[delete("/files/{id}")]
 pub async fn delete_file(
-    auth: Auth<EvidenceReporter>,
-    state: web::Data<AppState>,
-    id: web::Path<EvidenceFilePath>,
+    auth: Auth<EvidenceReporter>, state: web::Data<AppState>, id: web::Path<EvidenceFilePath>,
 ) -> Result<HttpResponse, ApiError> {
     let key = transaction(&state.db, async |txn| {
         evidence::detach(txn, &Actor::from(&auth.principal), auth.organization_id, id.id).await

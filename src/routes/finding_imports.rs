@@ -96,12 +96,8 @@ fn body_format(upload: &Upload) -> Result<(ImportFormat, Option<&'static Encodin
     ))]
 #[post("/findings/imports")]
 pub async fn import_findings(
-    auth: Auth<AuditorOnly>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    query: web::Query<ImportQuery>,
-    req: HttpRequest,
-    payload: web::Payload,
+    auth: Auth<AuditorOnly>, state: web::Data<AppState>, key: IdempotencyKey, query: web::Query<ImportQuery>,
+    req: HttpRequest, payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let limits = Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
     let upload = upload::open(&req, payload, limits.max_bytes).await?;
@@ -169,9 +165,7 @@ pub async fn import_findings(
 ))]
 #[get("/findings/imports")]
 pub async fn list_finding_imports(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<ImportListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<ImportListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(finding_imports::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -185,9 +179,7 @@ pub async fn list_finding_imports(
 ))]
 #[get("/findings/imports/{id}")]
 pub async fn get_finding_import(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<FindingImportPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<FindingImportPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = finding_imports::get(&state.db, auth.organization_id, id.id).await?;
     let (version, found) = found;

@@ -30,10 +30,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/findings")]
 pub async fn create_finding(
-    auth: Auth<AuditorOnly>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateFindingRequest>,
+    auth: Auth<AuditorOnly>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateFindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -53,9 +50,7 @@ pub async fn create_finding(
 ))]
 #[get("/findings")]
 pub async fn list_findings(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<FindingListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<FindingListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(findings::list(&state.reads, auth.organization_id, &query).await?))
 }
@@ -67,9 +62,7 @@ pub async fn list_findings(
 ))]
 #[get("/findings/{id}")]
 pub async fn get_finding(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<FindingPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<FindingPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = findings::get(&state.reads, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -89,10 +82,7 @@ pub async fn get_finding(
     ))]
 #[patch("/findings/{id}")]
 pub async fn update_finding(
-    auth: Auth<AuditorOnly>,
-    state: web::Data<AppState>,
-    id: web::Path<FindingPath>,
-    if_match: IfMatch,
+    auth: Auth<AuditorOnly>, state: web::Data<AppState>, id: web::Path<FindingPath>, if_match: IfMatch,
     body: Json<UpdateFindingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -120,10 +110,7 @@ pub async fn update_finding(
     ))]
 #[post("/findings/{id}/transitions")]
 pub async fn transition_finding(
-    auth: Auth<AuditorOnly>,
-    state: web::Data<AppState>,
-    id: web::Path<FindingPath>,
-    if_match: IfMatch,
+    auth: Auth<AuditorOnly>, state: web::Data<AppState>, id: web::Path<FindingPath>, if_match: IfMatch,
     body: Json<TransitionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -155,10 +142,7 @@ pub async fn transition_finding(
     ))]
 #[put("/findings/{id}/plan")]
 pub async fn link_finding_plan(
-    auth: Auth<FindingLinker>,
-    state: web::Data<AppState>,
-    id: web::Path<FindingPath>,
-    if_match: IfMatch,
+    auth: Auth<FindingLinker>, state: web::Data<AppState>, id: web::Path<FindingPath>, if_match: IfMatch,
     body: Json<PlanLinkRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;

@@ -28,9 +28,7 @@ pub async fn me(auth: Auth<AnyMember>, state: web::Data<AppState>) -> Result<Htt
 ))]
 #[post("/me/password")]
 pub async fn change_password(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    body: Json<ChangePasswordRequest>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, body: Json<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     users::change_own_password(&state.db, &auth, body.current_password, body.new_password).await?;

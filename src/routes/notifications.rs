@@ -21,9 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 ))]
 #[get("/me/notifications")]
 pub async fn list_notifications(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<NotificationListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<NotificationListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = notifications::list(&state.db, auth.organization_id, auth.principal.id, &query).await?;
     Ok(HttpResponse::Ok().json(page))
@@ -38,9 +36,7 @@ pub async fn list_notifications(
 ))]
 #[post("/me/notifications/{id}/read")]
 pub async fn read_notification(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<NotificationPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<NotificationPath>,
 ) -> Result<HttpResponse, ApiError> {
     let read = notifications::mark_read(&state.db, auth.organization_id, auth.principal.id, id.id).await?;
     Ok(HttpResponse::Ok().json(read))
@@ -52,8 +48,7 @@ pub async fn read_notification(
 ))]
 #[post("/me/notifications/read-all")]
 pub async fn read_all_notifications(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let done = notifications::mark_all_read(&state.db, auth.organization_id, auth.principal.id).await?;
     Ok(HttpResponse::Ok().json(done))

@@ -27,10 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/objectives")]
 pub async fn create_objective(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateObjectiveRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateObjectiveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -49,9 +46,7 @@ pub async fn create_objective(
 ))]
 #[get("/objectives")]
 pub async fn list_objectives(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<ObjectiveListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<ObjectiveListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(objectives::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -63,9 +58,7 @@ pub async fn list_objectives(
 ))]
 #[get("/objectives/{id}")]
 pub async fn get_objective(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<ObjectivePath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<ObjectivePath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = objectives::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -82,10 +75,7 @@ pub async fn get_objective(
     ))]
 #[patch("/objectives/{id}")]
 pub async fn update_objective(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<ObjectivePath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<ObjectivePath>, if_match: IfMatch,
     body: Json<UpdateObjectiveRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -109,10 +99,7 @@ pub async fn update_objective(
     ))]
 #[delete("/objectives/{id}")]
 pub async fn delete_objective(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<ObjectivePath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<ObjectivePath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {

@@ -27,9 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/organizations")]
 pub async fn create_organization(
-    auth: Auth<PlatformOperator>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
+    auth: Auth<PlatformOperator>, state: web::Data<AppState>, key: IdempotencyKey,
     body: Json<CreateOrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
@@ -57,9 +55,7 @@ pub async fn create_organization(
 ))]
 #[get("/organizations")]
 pub async fn list_organizations(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    page: web::Query<PageParams>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .json(organizations::list(&state.db, auth.organization_id, auth.platform_operator, &page).await?))
@@ -72,9 +68,7 @@ pub async fn list_organizations(
 ))]
 #[get("/organizations/{id}")]
 pub async fn get_organization(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<OrganizationPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<OrganizationPath>,
 ) -> Result<HttpResponse, ApiError> {
     let org = organizations::get(&state.db, auth.organization_id, auth.platform_operator, id.id).await?;
     Ok(ok_tagged(org.version, &OrganizationResponse::from(org)))
@@ -90,10 +84,7 @@ pub async fn get_organization(
     ))]
 #[patch("/organizations/{id}")]
 pub async fn update_organization(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<OrganizationPath>,
-    if_match: IfMatch,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<OrganizationPath>, if_match: IfMatch,
     body: Json<UpdateOrganizationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;

@@ -35,11 +35,7 @@ macro_rules! transition {
 
 /// Runs a transition in one transaction and replies `200` with the plan and its new `ETag`.
 async fn run(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: Uuid,
-    if_match: IfMatch,
-    key: IdempotencyKey,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: Uuid, if_match: IfMatch, key: IdempotencyKey,
     transition: Transition,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -83,12 +79,8 @@ transition! {
     ))]
 #[post("/plans/{id}/approve")]
 pub async fn approve_plan(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    if_match: IfMatch,
-    key: IdempotencyKey,
-    body: Json<ApprovePlanRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PlanPath>, if_match: IfMatch,
+    key: IdempotencyKey, body: Json<ApprovePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     run(auth, state, id.id, if_match, key, Transition::Approve(body.into_inner())).await
 }
@@ -135,12 +127,8 @@ transition! {
     ))]
 #[post("/plans/{id}/cancel")]
 pub async fn cancel_plan(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    if_match: IfMatch,
-    key: IdempotencyKey,
-    body: Json<CancelPlanRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PlanPath>, if_match: IfMatch,
+    key: IdempotencyKey, body: Json<CancelPlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     run(auth, state, id.id, if_match, key, Transition::Cancel(body.into_inner().reason)).await
 }
@@ -161,10 +149,7 @@ pub async fn cancel_plan(
     ))]
 #[post("/plans/{id}/versions")]
 pub async fn create_plan_version(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<Uuid>,
-    key: IdempotencyKey,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<Uuid>, key: IdempotencyKey,
     body: Json<CreatePlanVersionRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();

@@ -96,12 +96,8 @@ fn body_format(upload: &Upload) -> Result<MatrixFormat, ApiError> {
     ))]
 #[post("/plans/imports")]
 pub async fn import_plan(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    query: web::Query<PlanImportQuery>,
-    req: HttpRequest,
-    payload: web::Payload,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, key: IdempotencyKey, query: web::Query<PlanImportQuery>,
+    req: HttpRequest, payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let received =
         spool::Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
@@ -173,10 +169,7 @@ pub async fn import_plan(
     ))]
 #[get("/plans/{id}/export")]
 pub async fn export_plan(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    query: web::Query<ExportQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PlanPath>, query: web::Query<ExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let content = export::load(&state.db, auth.organization_id, id.id).await?;
     let format = query.format.unwrap_or_default();
@@ -228,9 +221,7 @@ pub async fn export_plan(
 ))]
 #[get("/plans/imports/{id}")]
 pub async fn get_plan_import(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanImportPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PlanImportPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (version, found) = jobs::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(version, &found))

@@ -28,10 +28,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/plans")]
 pub async fn create_plan(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreatePlanRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -51,9 +48,7 @@ pub async fn create_plan(
 ))]
 #[get("/plans")]
 pub async fn list_plans(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<PlanListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<PlanListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(plans::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -65,9 +60,7 @@ pub async fn list_plans(
 ))]
 #[get("/plans/{id}")]
 pub async fn get_plan(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PlanPath>,
 ) -> Result<HttpResponse, ApiError> {
     let body = plans::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(body.row_version, &body))
@@ -87,10 +80,7 @@ pub async fn get_plan(
     ))]
 #[patch("/plans/{id}")]
 pub async fn update_plan(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PlanPath>, if_match: IfMatch,
     body: Json<UpdatePlanRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -114,10 +104,7 @@ pub async fn update_plan(
     ))]
 #[delete("/plans/{id}")]
 pub async fn delete_plan(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PlanPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {

@@ -41,10 +41,7 @@ fn wire(period: reporting_periods::Period) -> ReportingPeriodResponse {
     ))]
 #[post("/reporting-periods")]
 pub async fn create_reporting_period(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateReportingPeriodRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateReportingPeriodRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -70,10 +67,7 @@ pub async fn create_reporting_period(
     ))]
 #[post("/reporting-periods/sireci-semiannual")]
 pub async fn create_sireci_periods(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<NextSireciPeriodsRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<NextSireciPeriodsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -95,9 +89,7 @@ pub async fn create_sireci_periods(
 ))]
 #[get("/reporting-periods")]
 pub async fn list_reporting_periods(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<PeriodListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<PeriodListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams { limit: query.limit, cursor: query.cursor.clone() };
     let limit = page.limit()?;
@@ -115,9 +107,7 @@ pub async fn list_reporting_periods(
 ))]
 #[get("/reporting-periods/{id}")]
 pub async fn get_reporting_period(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PeriodPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PeriodPath>,
 ) -> Result<HttpResponse, ApiError> {
     let period = wire(reporting_periods::find(&state.db, auth.organization_id, id.id).await?);
     Ok(ok_tagged(period.meta.version, &period))
@@ -142,10 +132,7 @@ pub async fn get_reporting_period(
     ))]
 #[post("/reporting-periods/{id}/close")]
 pub async fn close_reporting_period(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PeriodPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PeriodPath>, if_match: IfMatch,
     key: IdempotencyKey,
 ) -> Result<HttpResponse, ApiError> {
     let (id, version) = (id.id, if_match.required()?);
@@ -173,11 +160,7 @@ pub async fn close_reporting_period(
     ))]
 #[post("/reporting-periods/{id}/reopen")]
 pub async fn reopen_reporting_period(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<PeriodPath>,
-    if_match: IfMatch,
-    key: IdempotencyKey,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<PeriodPath>, if_match: IfMatch, key: IdempotencyKey,
     body: Json<ReopenPeriodRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, version, body) = (id.id, if_match.required()?, body.into_inner());
@@ -205,12 +188,8 @@ pub async fn reopen_reporting_period(
     ))]
 #[post("/reporting-periods/{id}/file")]
 pub async fn file_reporting_period(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PeriodPath>,
-    if_match: IfMatch,
-    key: IdempotencyKey,
-    body: Json<FilePeriodRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PeriodPath>, if_match: IfMatch,
+    key: IdempotencyKey, body: Json<FilePeriodRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, version, body) = (id.id, if_match.required()?, body.into_inner());
     let actor = Actor::from(&auth.principal);
@@ -237,10 +216,7 @@ pub async fn file_reporting_period(
     ))]
 #[post("/reporting-periods/{id}/observations")]
 pub async fn record_period_observations(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<PeriodPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<PeriodPath>, if_match: IfMatch,
     body: Json<ObservationsRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, version, body) = (id.id, if_match.required()?, body.into_inner());
@@ -264,10 +240,7 @@ pub async fn record_period_observations(
     ))]
 #[get("/reporting-periods/{id}/actions")]
 pub async fn list_period_actions(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PeriodPath>,
-    query: web::Query<PeriodActionsQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PeriodPath>, query: web::Query<PeriodActionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageParams { limit: query.limit, cursor: query.cursor.clone() };
     let limit = page.limit()?;
@@ -300,10 +273,7 @@ pub async fn list_period_actions(
     ))]
 #[get("/reporting-periods/{id}/export")]
 pub async fn export_reporting_period(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PeriodPath>,
-    query: web::Query<PeriodExportQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PeriodPath>, query: web::Query<PeriodExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let layout = query.layout.unwrap_or(crate::dto::plan_matrix::ExportLayout::SireciF141);
     let format = query.format.unwrap_or(crate::dto::plan_matrix::ExportFormat::Xlsx);

@@ -28,10 +28,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 ))]
 #[get("/plans/{id}/report")]
 pub async fn plan_report(
-    req: HttpRequest,
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<PlanPath>,
+    req: HttpRequest, auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<PlanPath>,
 ) -> Result<HttpResponse, ApiError> {
     let org = auth.organization_id;
     let report = report_cache::plan_report(&state.reads, &state.reports, org, id.id, calendar::today()).await?;
@@ -54,9 +51,7 @@ pub async fn plan_report(
 ))]
 #[get("/dashboard")]
 pub async fn dashboard(
-    req: HttpRequest,
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
+    req: HttpRequest, auth: Auth<AnyMember>, state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let report = report_cache::dashboard(&state.reads, &state.reports, auth.organization_id, calendar::today()).await?;
     Ok(ok_or_not_modified(&req, &report.tag, &*report.value))

@@ -42,10 +42,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/assets")]
 pub async fn create_asset(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateAssetRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateAssetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -64,9 +61,7 @@ pub async fn create_asset(
 ))]
 #[get("/assets")]
 pub async fn list_assets(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<AssetListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<AssetListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(assets::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -78,9 +73,7 @@ pub async fn list_assets(
 ))]
 #[get("/assets/{id}")]
 pub async fn get_asset(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<AssetPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<AssetPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = assets::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -96,10 +89,7 @@ pub async fn get_asset(
     ))]
 #[patch("/assets/{id}")]
 pub async fn update_asset(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<AssetPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<AssetPath>, if_match: IfMatch,
     body: Json<UpdateAssetRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -122,10 +112,7 @@ pub async fn update_asset(
     ))]
 #[delete("/assets/{id}")]
 pub async fn delete_asset(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<AssetPath>,
-    if_match: IfMatch,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, id: web::Path<AssetPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
@@ -161,10 +148,7 @@ pub async fn get_risk_appetite(auth: Auth<AnyMember>, state: web::Data<AppState>
     ))]
 #[put("/risk-appetite")]
 pub async fn set_risk_appetite(
-    auth: Auth<PlanWriter>,
-    state: web::Data<AppState>,
-    if_match: IfMatch,
-    body: Json<SetRiskAppetiteRequest>,
+    auth: Auth<PlanWriter>, state: web::Data<AppState>, if_match: IfMatch, body: Json<SetRiskAppetiteRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let set = transaction(&state.db, async |txn| {
@@ -183,9 +167,7 @@ pub async fn set_risk_appetite(
 ))]
 #[get("/risks/heat-map")]
 pub async fn risk_heat_map(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<HeatMapQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<HeatMapQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(heat_map::heat_map(&state.db, auth.organization_id, &query).await?))
 }
@@ -208,9 +190,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 ))]
 #[get("/risks/export")]
 pub async fn export_risks(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<RiskExportQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<RiskExportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let today = calendar::today();
     let sheet = risks::export(&state.db, auth.organization_id, &query, today).await?;
@@ -257,12 +237,8 @@ pub async fn export_risks(
     ))]
 #[post("/risks/imports")]
 pub async fn import_risks(
-    auth: Auth<RiskWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    query: web::Query<RiskImportQuery>,
-    req: HttpRequest,
-    payload: web::Payload,
+    auth: Auth<RiskWriter>, state: web::Data<AppState>, key: IdempotencyKey, query: web::Query<RiskImportQuery>,
+    req: HttpRequest, payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let received =
         spool::Limits { max_bytes: state.config.import_limit as u64, idle: state.config.upload_idle_timeout };
@@ -318,10 +294,7 @@ fn sheet_format(upload: &Upload) -> Result<SheetFormat, ApiError> {
     ))]
 #[post("/risks")]
 pub async fn create_risk(
-    auth: Auth<RiskWriter>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateRiskRequest>,
+    auth: Auth<RiskWriter>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateRiskRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -340,9 +313,7 @@ pub async fn create_risk(
 ))]
 #[get("/risks")]
 pub async fn list_risks(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    query: web::Query<RiskListQuery>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, query: web::Query<RiskListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(risks::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -354,9 +325,7 @@ pub async fn list_risks(
 ))]
 #[get("/risks/{id}")]
 pub async fn get_risk(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = risks::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -377,10 +346,7 @@ pub async fn get_risk(
     ))]
 #[patch("/risks/{id}")]
 pub async fn update_risk(
-    auth: Auth<RiskWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
-    if_match: IfMatch,
+    auth: Auth<RiskWriter>, state: web::Data<AppState>, id: web::Path<RiskPath>, if_match: IfMatch,
     body: Json<UpdateRiskRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -402,10 +368,7 @@ pub async fn update_risk(
     ))]
 #[delete("/risks/{id}")]
 pub async fn delete_risk(
-    auth: Auth<RiskWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
-    if_match: IfMatch,
+    auth: Auth<RiskWriter>, state: web::Data<AppState>, id: web::Path<RiskPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
@@ -430,10 +393,7 @@ pub async fn delete_risk(
     ))]
 #[post("/risks/{id}/controls")]
 pub async fn create_risk_control(
-    auth: Auth<RiskWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
-    key: IdempotencyKey,
+    auth: Auth<RiskWriter>, state: web::Data<AppState>, id: web::Path<RiskPath>, key: IdempotencyKey,
     body: Json<CreateRiskControlRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (body, risk_id) = (body.into_inner(), id.id);
@@ -454,9 +414,7 @@ pub async fn create_risk_control(
 ))]
 #[get("/risks/{id}/controls")]
 pub async fn list_risk_controls(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(controls::list(&state.db, auth.organization_id, id.id).await?))
 }
@@ -470,9 +428,7 @@ pub async fn list_risk_controls(
     ))]
 #[get("/risk-controls/{id}")]
 pub async fn get_risk_control(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskControlPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<RiskControlPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = controls::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -491,10 +447,7 @@ pub async fn get_risk_control(
     ))]
 #[patch("/risk-controls/{id}")]
 pub async fn update_risk_control(
-    auth: Auth<RiskWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskControlPath>,
-    if_match: IfMatch,
+    auth: Auth<RiskWriter>, state: web::Data<AppState>, id: web::Path<RiskControlPath>, if_match: IfMatch,
     body: Json<UpdateRiskControlRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -519,10 +472,7 @@ pub async fn update_risk_control(
     ))]
 #[delete("/risk-controls/{id}")]
 pub async fn delete_risk_control(
-    auth: Auth<RiskWriter>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskControlPath>,
-    if_match: IfMatch,
+    auth: Auth<RiskWriter>, state: web::Data<AppState>, id: web::Path<RiskControlPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
@@ -548,10 +498,7 @@ pub async fn delete_risk_control(
     ))]
 #[post("/risks/{id}/reviews")]
 pub async fn create_risk_review(
-    auth: Auth<RiskReviewer>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
-    key: IdempotencyKey,
+    auth: Auth<RiskReviewer>, state: web::Data<AppState>, id: web::Path<RiskPath>, key: IdempotencyKey,
     body: Json<CreateRiskReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (body, risk_id) = (body.into_inner(), id.id);
@@ -572,9 +519,7 @@ pub async fn create_risk_review(
 ))]
 #[get("/risks/{id}/reviews")]
 pub async fn list_risk_reviews(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(monitoring::list_reviews(&state.db, auth.organization_id, id.id).await?))
 }
@@ -592,10 +537,7 @@ pub async fn list_risk_reviews(
     ))]
 #[post("/risks/{id}/incidents")]
 pub async fn create_risk_incident(
-    auth: Auth<RiskIncidentReporter>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
-    key: IdempotencyKey,
+    auth: Auth<RiskIncidentReporter>, state: web::Data<AppState>, id: web::Path<RiskPath>, key: IdempotencyKey,
     body: Json<CreateRiskIncidentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (body, risk_id) = (body.into_inner(), id.id);
@@ -616,9 +558,7 @@ pub async fn create_risk_incident(
 ))]
 #[get("/risks/{id}/incidents")]
 pub async fn list_risk_incidents(
-    auth: Auth<AnyMember>,
-    state: web::Data<AppState>,
-    id: web::Path<RiskPath>,
+    auth: Auth<AnyMember>, state: web::Data<AppState>, id: web::Path<RiskPath>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(monitoring::list_incidents(&state.db, auth.organization_id, id.id).await?))
 }

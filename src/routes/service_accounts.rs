@@ -29,10 +29,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/service-accounts")]
 pub async fn create_service_account(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateServiceAccountRequest>,
+    auth: Auth<Admin>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateServiceAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -52,9 +49,7 @@ pub async fn create_service_account(
 ))]
 #[get("/service-accounts")]
 pub async fn list_service_accounts(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    page: web::Query<PageParams>,
+    auth: Auth<Admin>, state: web::Data<AppState>, page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(service_accounts::list(&state.db, auth.organization_id, &page).await?))
 }
@@ -66,9 +61,7 @@ pub async fn list_service_accounts(
 ))]
 #[get("/service-accounts/{id}")]
 pub async fn get_service_account(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<ServiceAccountPath>,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<ServiceAccountPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = service_accounts::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -87,10 +80,7 @@ pub async fn get_service_account(
     ))]
 #[patch("/service-accounts/{id}")]
 pub async fn update_service_account(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<ServiceAccountPath>,
-    if_match: IfMatch,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<ServiceAccountPath>, if_match: IfMatch,
     body: Json<UpdateServiceAccountRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -119,9 +109,7 @@ pub async fn update_service_account(
 ))]
 #[post("/service-accounts/{id}/secret")]
 pub async fn rotate_secret(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<ServiceAccountPath>,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<ServiceAccountPath>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, secret) = transaction(&state.db, async |txn| {
         service_accounts::rotate_secret(txn, &Actor::from(&auth.principal), auth.organization_id, id.id).await

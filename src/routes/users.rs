@@ -27,10 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
     ))]
 #[post("/users")]
 pub async fn create_user(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateUserRequest>,
+    auth: Auth<Admin>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -51,9 +48,7 @@ pub async fn create_user(
 ))]
 #[get("/users")]
 pub async fn list_users(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    query: web::Query<UserListQuery>,
+    auth: Auth<Admin>, state: web::Data<AppState>, query: web::Query<UserListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(users::list(&state.db, auth.organization_id, &query).await?))
 }
@@ -65,9 +60,7 @@ pub async fn list_users(
 ))]
 #[get("/users/{id}")]
 pub async fn get_user(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<UserPath>,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<UserPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = users::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -89,10 +82,7 @@ pub async fn get_user(
     ))]
 #[patch("/users/{id}")]
 pub async fn update_user(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<UserPath>,
-    if_match: IfMatch,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<UserPath>, if_match: IfMatch,
     body: Json<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -118,10 +108,7 @@ pub async fn update_user(
     ))]
 #[post("/users/{id}/password")]
 pub async fn reset_password(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<UserPath>,
-    body: Json<ResetPasswordRequest>,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<UserPath>, body: Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = Actor::from(&auth.principal);
     users::reset_password(&state.db, &actor, auth.organization_id, id.id, body.into_inner().password).await?;

@@ -35,10 +35,7 @@ use uuid::Uuid;
     ))]
 #[post("/webhooks")]
 pub async fn create_webhook(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    key: IdempotencyKey,
-    body: Json<CreateWebhookRequest>,
+    auth: Auth<Admin>, state: web::Data<AppState>, key: IdempotencyKey, body: Json<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let actor = Actor::from(&auth.principal);
@@ -59,9 +56,7 @@ pub async fn create_webhook(
 ))]
 #[get("/webhooks")]
 pub async fn list_webhooks(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    page: web::Query<PageParams>,
+    auth: Auth<Admin>, state: web::Data<AppState>, page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(webhooks::list(&state.db, auth.organization_id, &page).await?))
 }
@@ -73,9 +68,7 @@ pub async fn list_webhooks(
 ))]
 #[get("/webhooks/{id}")]
 pub async fn get_webhook(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<WebhookPath>,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<WebhookPath>,
 ) -> Result<HttpResponse, ApiError> {
     let found = webhooks::get(&state.db, auth.organization_id, id.id).await?;
     Ok(ok_tagged(found.meta.version, &found))
@@ -95,10 +88,7 @@ pub async fn get_webhook(
     ))]
 #[patch("/webhooks/{id}")]
 pub async fn update_webhook(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<WebhookPath>,
-    if_match: IfMatch,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<WebhookPath>, if_match: IfMatch,
     body: Json<UpdateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
@@ -122,10 +112,7 @@ pub async fn update_webhook(
     ))]
 #[delete("/webhooks/{id}")]
 pub async fn delete_webhook(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<WebhookPath>,
-    if_match: IfMatch,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<WebhookPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     transaction(&state.db, async |txn| {
@@ -145,10 +132,7 @@ pub async fn delete_webhook(
 ))]
 #[post("/webhooks/{id}/rotate-secret")]
 pub async fn rotate_webhook_secret(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<WebhookPath>,
-    if_match: IfMatch,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<WebhookPath>, if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     let version = if_match.required()?;
     let (hook, secret) = transaction(&state.db, async |txn| {
@@ -168,10 +152,7 @@ pub async fn rotate_webhook_secret(
 ))]
 #[get("/webhooks/{id}/deliveries")]
 pub async fn list_webhook_deliveries(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<WebhookPath>,
-    query: web::Query<DeliveryListQuery>,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<WebhookPath>, query: web::Query<DeliveryListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(webhooks::deliveries(&state.db, auth.organization_id, id.id, &query).await?))
 }
@@ -187,9 +168,7 @@ pub async fn list_webhook_deliveries(
     ))]
 #[post("/webhooks/{id}/deliveries/{delivery_id}/retry")]
 pub async fn retry_webhook_delivery(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    path: web::Path<(Uuid, Uuid)>,
+    auth: Auth<Admin>, state: web::Data<AppState>, path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, delivery_id) = path.into_inner();
     let delivery =
@@ -207,9 +186,7 @@ pub async fn retry_webhook_delivery(
 ))]
 #[post("/webhooks/{id}/test")]
 pub async fn test_webhook(
-    auth: Auth<Admin>,
-    state: web::Data<AppState>,
-    id: web::Path<WebhookPath>,
+    auth: Auth<Admin>, state: web::Data<AppState>, id: web::Path<WebhookPath>,
 ) -> Result<HttpResponse, ApiError> {
     let delivery = transaction(&state.db, async |txn| webhooks::test(txn, auth.organization_id, id.id).await).await?;
     Ok(HttpResponse::Accepted().json(delivery))

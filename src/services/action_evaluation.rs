@@ -21,9 +21,7 @@ const RATED_IN: &[PlanStatus] = &[PlanStatus::Approved, PlanStatus::InProgress, 
 /// 403 `segregation_of_duties` when `actor` is or ever was responsible for the action: moving
 /// the responsibility away for a moment does not make someone independent of their own work.
 pub async fn ensure_not_responsible(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    a: &action::Model,
+    conn: &impl ConnectionTrait, actor: &Actor, a: &action::Model,
 ) -> Result<(), ApiError> {
     let Some(me) = actor.id else { return Ok(()) };
     let was = a.responsible_id == Some(me)
@@ -39,12 +37,7 @@ pub async fn ensure_not_responsible(
 
 /// Records the compliance and effectiveness ratings of an action.
 pub async fn evaluate(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: EvaluateActionRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: EvaluateActionRequest,
 ) -> Result<ActionResponse, ApiError> {
     let (current, owner) = find_with_plan(conn, org, id).await?;
     let mut c = Checks::new();
@@ -109,11 +102,7 @@ pub async fn evaluate(
 
 /// Creates a new action replacing `id`, which was rated `not_effective`.
 pub async fn reformulate(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    req: ReformulateActionRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, req: ReformulateActionRequest,
 ) -> Result<ActionResponse, ApiError> {
     let (old, owner) = find_with_plan(conn, org, id).await?;
     let mut c = Checks::new();

@@ -23,9 +23,7 @@ fn sort_name(sort: ActionSort) -> &'static str {
 
 /// Actions of `org` with filters; keyset pagination on the sort key and id.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    q: &ActionListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, q: &ActionListQuery,
 ) -> Result<Page<ActionResponse>, ApiError> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;

@@ -90,10 +90,7 @@ async fn check_responsible(conn: &impl ConnectionTrait, org: Uuid, id: Option<Uu
 
 /// 422 unless `id` is a category of plan `plan_id`.
 async fn check_category(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plan_id: Uuid,
-    id: Option<Uuid>,
+    conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, id: Option<Uuid>,
 ) -> Result<(), ApiError> {
     if let Some(id) = id {
         let found = scoped::<category::Entity>(org)
@@ -119,8 +116,7 @@ fn number_taken(err: ApiError) -> ApiError {
 
 /// Finding and objective links of each of `actions`.
 pub async fn links(
-    conn: &impl ConnectionTrait,
-    actions: &[Uuid],
+    conn: &impl ConnectionTrait, actions: &[Uuid],
 ) -> Result<(HashMap<Uuid, Vec<Uuid>>, HashMap<Uuid, Vec<Uuid>>), ApiError> {
     let (mut findings, mut objectives): (HashMap<Uuid, Vec<Uuid>>, HashMap<Uuid, Vec<Uuid>>) = Default::default();
     if actions.is_empty() {
@@ -210,11 +206,7 @@ pub async fn response(conn: &impl ConnectionTrait, a: action::Model) -> Result<A
 
 /// Replaces the finding and/or objective links of an action.
 pub async fn set_links(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    action_id: Uuid,
-    findings: Option<&[Uuid]>,
-    objectives: Option<&[Uuid]>,
+    conn: &impl ConnectionTrait, org: Uuid, action_id: Uuid, findings: Option<&[Uuid]>, objectives: Option<&[Uuid]>,
 ) -> Result<(), ApiError> {
     if let Some(ids) = findings {
         action_finding::Entity::delete_many().filter(action_finding::Column::ActionId.eq(action_id)).exec(conn).await?;
@@ -259,11 +251,7 @@ pub async fn next_number(conn: &impl ConnectionTrait, plan_id: Uuid) -> Result<i
 
 /// Inserts a checked action with its links and records `operation` in the audit trail.
 pub async fn insert(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    model: action::Model,
-    findings: &[Uuid],
-    objectives: &[Uuid],
+    conn: &impl ConnectionTrait, actor: &Actor, model: action::Model, findings: &[Uuid], objectives: &[Uuid],
     operation: AuditOperation,
 ) -> Result<ActionResponse, ApiError> {
     action::Entity::insert(action::ActiveModel::from(model.clone()))
@@ -292,11 +280,7 @@ pub async fn insert(
 
 /// Adds an action to a `draft` or `submitted` plan.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    plan_id: Uuid,
-    req: CreateActionRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, plan_id: Uuid, req: CreateActionRequest,
 ) -> Result<ActionResponse, ApiError> {
     let owner = find_for_update(conn, org, plan_id).await?;
     let now = super::now();
@@ -355,9 +339,7 @@ pub async fn create(
 
 /// The action `id` of `org` with its plan, the plan locked (PostgreSQL) for the transaction.
 pub async fn find_with_plan(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid,
 ) -> Result<(action::Model, plan::Model), ApiError> {
     let found = find_in_org::<action::Entity>(conn, org, id).await?;
     let owner = find_for_update(conn, org, found.plan_id).await?;
@@ -377,9 +359,7 @@ fn read_only(owner: &plan::Model) -> Result<(), ApiError> {
 
 /// Checks a change of execution state and sets `completed_on`.
 fn change_status(
-    current: &action::Model,
-    next: &mut action::Model,
-    completed_on: Option<Option<chrono::NaiveDate>>,
+    current: &action::Model, next: &mut action::Model, completed_on: Option<Option<chrono::NaiveDate>>,
 ) -> Result<(), ApiError> {
     use ActionStatus::*;
     let (from, to) = (current.status, next.status);
@@ -421,12 +401,7 @@ fn change_status(
 
 /// Applies a merge patch to an action.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateActionRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateActionRequest,
 ) -> Result<ActionResponse, ApiError> {
     let (current, owner) = find_with_plan(conn, org, id).await?;
     let content_changes = req.number.is_some()
@@ -514,11 +489,7 @@ pub async fn update(
 
 /// Deletes an action of a `draft` or `submitted` plan that has no evidence.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let (current, owner) = find_with_plan(conn, org, id).await?;
     ApiError::check_version(current.version, expected_version)?;

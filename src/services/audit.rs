@@ -93,10 +93,7 @@ pub struct Entry {
 impl Entry {
     /// An event on a resource of `org`.
     pub fn new(
-        organization_id: Uuid,
-        resource_type: AuditResource,
-        resource_id: impl ToString,
-        operation: AuditOperation,
+        organization_id: Uuid, resource_type: AuditResource, resource_id: impl ToString, operation: AuditOperation,
     ) -> Self {
         Entry {
             organization_id,
@@ -280,11 +277,7 @@ pub async fn chain_position(conn: &impl ConnectionTrait, org: Uuid) -> Result<i6
 /// Whether `actor` wrote any event on a resource other than the operations in `except`: the
 /// trail remembers every hand that changed a record, not only the last one.
 pub async fn changed_by(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    resource_type: AuditResource,
-    resource_id: Uuid,
-    actor: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, resource_type: AuditResource, resource_id: Uuid, actor: Uuid,
     except: &[AuditOperation],
 ) -> Result<bool, DbErr> {
     let found = audit_event::Entity::find()
@@ -305,12 +298,7 @@ pub async fn changed_by(
 /// Every change records the state before it, so the first value is known even when the
 /// resource's creation was recorded by a bulk event.
 pub async fn ever_held(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    resource_type: AuditResource,
-    resource_id: Uuid,
-    field: &str,
-    value: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, resource_type: AuditResource, resource_id: Uuid, field: &str, value: Uuid,
 ) -> Result<bool, DbErr> {
     let states: Vec<(Option<Value>, Option<Value>)> = audit_event::Entity::find()
         .filter(audit_event::Column::OrganizationId.eq(org))
@@ -384,9 +372,7 @@ pub async fn verify(db: &DatabaseConnection, org: Uuid, anchor: Option<ChainHead
 /// Recomputes the chain of `org` from the first event, in pages of 1000, then checks that the
 /// head row (and the anchor, when given) points at the last event found.
 async fn verify_in(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    anchor: Option<ChainHead>,
+    conn: &impl ConnectionTrait, org: Uuid, anchor: Option<ChainHead>,
 ) -> Result<Verification, ApiError> {
     let mut checked = 0u64;
     let mut expected_seq = 1i64;
@@ -443,9 +429,7 @@ async fn verify_in(
 
 /// Events of `org`, newest first, with filters; keyset pagination on the chain position.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    q: &crate::dto::identity::AuditListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, q: &crate::dto::identity::AuditListQuery,
 ) -> Result<crate::dto::pagination::Page<crate::dto::identity::AuditEventResponse>, ApiError> {
     use crate::dto::pagination::{Page, PageParams};
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };

@@ -168,9 +168,7 @@ async fn manifest_rows(conn: &impl ConnectionTrait) -> anyhow::Result<(Vec<FileE
 
 /// Takes the database snapshot into `dir`; returns the entry name, its path and the manifest rows.
 async fn snapshot(
-    db: &DatabaseConnection,
-    database_url: &str,
-    dir: &Path,
+    db: &DatabaseConnection, database_url: &str, dir: &Path,
 ) -> anyhow::Result<(&'static str, std::path::PathBuf, Vec<FileEntry>, Vec<ChainEntry>)> {
     match db.get_database_backend() {
         DbBackend::Sqlite => {
@@ -215,10 +213,7 @@ fn options() -> zip::write::SimpleFileOptions {
 /// Writes a backup of `db` and the evidence files it references to `output` (replaced only
 /// once complete). Fails when a referenced file is missing or its bytes do not match.
 pub async fn create(
-    db: &DatabaseConnection,
-    database_url: &str,
-    storage: &Storage,
-    output: &Path,
+    db: &DatabaseConnection, database_url: &str, storage: &Storage, output: &Path,
 ) -> anyhow::Result<Manifest> {
     let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let work = tempfile::tempdir_in(parent).with_context(|| format!("cannot write in {}", parent.display()))?;
@@ -311,9 +306,7 @@ fn extract(archive: &mut Archive, name: &str, to: &Path) -> anyhow::Result<()> {
 /// Checks that every referenced file is in the store with its recorded hash and that every
 /// organization's audit chain verifies, up to the heads in `expected` when given.
 pub async fn check_live(
-    db: &DatabaseConnection,
-    storage: &Storage,
-    expected: Option<&[ChainEntry]>,
+    db: &DatabaseConnection, storage: &Storage, expected: Option<&[ChainEntry]>,
 ) -> anyhow::Result<Report> {
     let mut report = Report::default();
     let (files, chains) = manifest_rows(db).await?;

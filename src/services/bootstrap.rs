@@ -61,14 +61,8 @@ pub async fn run(db: &DatabaseConnection, config: &Config) -> Result<Option<Crea
 /// Creates an organization and its first user in one transaction (bootstrap and CLI).
 #[allow(clippy::too_many_arguments)]
 pub async fn create_organization_with_admin(
-    db: &DatabaseConnection,
-    name: &str,
-    tax_id: &str,
-    email: &str,
-    display_name: &str,
-    password: String,
-    roles: Vec<Role>,
-    platform_operator: bool,
+    db: &DatabaseConnection, name: &str, tax_id: &str, email: &str, display_name: &str, password: String,
+    roles: Vec<Role>, platform_operator: bool,
 ) -> Result<(organization::Model, user::Model), ApiError> {
     let txn = db.begin().await?;
     let actor = Actor::system();
@@ -104,9 +98,7 @@ pub async fn create_organization_with_admin(
 
 /// Adds a user to an existing organization (CLI `user create --organization`).
 pub async fn add_user(
-    db: &DatabaseConnection,
-    organization_id: uuid::Uuid,
-    request: CreateUserRequest,
+    db: &DatabaseConnection, organization_id: uuid::Uuid, request: CreateUserRequest,
 ) -> Result<user::Model, ApiError> {
     let txn = db.begin().await?;
     let created = users::create(&txn, &Actor::system(), organization_id, request, false).await?;
@@ -117,9 +109,7 @@ pub async fn add_user(
 /// A new password for the user signed in as `email` (operator recovery from the command line):
 /// the given one, or a generated one returned to be shown once. Revokes the user's refresh tokens.
 pub async fn reset_password(
-    db: &DatabaseConnection,
-    email: &str,
-    given: Option<String>,
+    db: &DatabaseConnection, email: &str, given: Option<String>,
 ) -> Result<(user::Model, Option<String>), ApiError> {
     let email = email.trim().to_lowercase();
     let target =

@@ -102,11 +102,7 @@ async fn next_position(conn: &impl ConnectionTrait, plan_id: Uuid) -> Result<i32
 
 /// Adds a category to a `draft` or `submitted` plan.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    plan_id: Uuid,
-    req: CreateCategoryRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, plan_id: Uuid, req: CreateCategoryRequest,
 ) -> Result<category::Model, ApiError> {
     let owner = find_for_update(conn, org, plan_id).await?;
     let now = super::now();
@@ -149,10 +145,7 @@ pub async fn create(
 
 /// Categories of a plan in plan order (position, then creation); keyset on `(plan_id, position, id)`.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plan_id: Uuid,
-    q: &CategoryListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, q: &CategoryListQuery,
 ) -> Result<Page<CategoryResponse>, ApiError> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;
@@ -184,12 +177,7 @@ pub async fn list(
 
 /// Applies a merge patch to a category of a `draft` or `submitted` plan.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateCategoryRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateCategoryRequest,
 ) -> Result<category::Model, ApiError> {
     let current = find_in_org::<category::Entity>(conn, org, id).await?;
     let owner = find_for_update(conn, org, current.plan_id).await?;
@@ -229,11 +217,7 @@ pub async fn update(
 
 /// Deletes a category of a `draft` or `submitted` plan.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let current = find_in_org::<category::Entity>(conn, org, id).await?;
     let owner = find_for_update(conn, org, current.plan_id).await?;
@@ -251,10 +235,7 @@ pub async fn delete(
 
 /// Copies every category of `from` into `to` (a new version); returns old id → new id.
 pub async fn copy_all(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    from: &plan::Model,
-    to: &plan::Model,
+    conn: &impl ConnectionTrait, actor: &Actor, from: &plan::Model, to: &plan::Model,
 ) -> Result<HashMap<Uuid, Uuid>, ApiError> {
     let rows = scoped::<category::Entity>(from.organization_id)
         .filter(category::Column::PlanId.eq(from.id))

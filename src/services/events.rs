@@ -27,10 +27,7 @@ pub struct NewEvent {
 impl NewEvent {
     /// An event about `resource`, serialized as the API would answer it.
     pub fn new(
-        organization_id: Uuid,
-        event_type: EventType,
-        resource_type: AuditResource,
-        resource_id: Option<Uuid>,
+        organization_id: Uuid, event_type: EventType, resource_type: AuditResource, resource_id: Option<Uuid>,
         resource: &impl Serialize,
     ) -> Result<Self, DbErr> {
         let data = serde_json::to_value(resource).map_err(|e| DbErr::Custom(format!("event payload: {e}")))?;
@@ -71,9 +68,7 @@ pub async fn emit_many(conn: &impl ConnectionTrait, events: Vec<NewEvent>) -> Re
 /// PostgreSQL: one statement over column arrays however many events (an upload's batch of
 /// 2,000 costs one round trip and no per-row parameters).
 async fn emit_postgres(
-    conn: &impl ConnectionTrait,
-    events: Vec<NewEvent>,
-    occurred_at: chrono::DateTime<chrono::Utc>,
+    conn: &impl ConnectionTrait, events: Vec<NewEvent>, occurred_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     let n = events.len();
     let (mut ids, mut orgs) = (Vec::with_capacity(n), Vec::with_capacity(n));
@@ -107,12 +102,8 @@ async fn emit_postgres(
 /// Writes one event about `resource` (serialized as the API answers it) in the caller's
 /// transaction: the one-line form the services use beside their audit event.
 pub async fn record(
-    conn: &impl ConnectionTrait,
-    organization_id: Uuid,
-    event_type: EventType,
-    resource_type: AuditResource,
-    resource_id: Uuid,
-    resource: &impl Serialize,
+    conn: &impl ConnectionTrait, organization_id: Uuid, event_type: EventType, resource_type: AuditResource,
+    resource_id: Uuid, resource: &impl Serialize,
 ) -> Result<(), DbErr> {
     emit(conn, NewEvent::new(organization_id, event_type, resource_type, Some(resource_id), resource)?).await
 }
@@ -140,8 +131,7 @@ pub async fn emit(conn: &impl ConnectionTrait, event: NewEvent) -> Result<(), Db
 
 /// `action.updated` for a changed action, and `action.status_changed` when its status moved.
 pub async fn action_changed(
-    conn: &impl ConnectionTrait,
-    before: &crate::dto::actions::ActionResponse,
+    conn: &impl ConnectionTrait, before: &crate::dto::actions::ActionResponse,
     after: &crate::dto::actions::ActionResponse,
 ) -> Result<(), DbErr> {
     let (org, id) = (after.organization_id, after.id);

@@ -81,8 +81,7 @@ async fn find_for_update(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Re
 
 /// Files of each of `evidence`, oldest first.
 async fn files_of(
-    conn: &impl ConnectionTrait,
-    ids: &[Uuid],
+    conn: &impl ConnectionTrait, ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<evidence_file::Model>>, ApiError> {
     let mut files: HashMap<Uuid, Vec<evidence_file::Model>> = HashMap::new();
     if ids.is_empty() {
@@ -107,11 +106,7 @@ pub async fn response(conn: &impl ConnectionTrait, m: evidence::Model) -> Result
 
 /// Reports evidence on an action of an approved or running plan.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    action_id: Uuid,
-    req: CreateEvidenceRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, action_id: Uuid, req: CreateEvidenceRequest,
 ) -> Result<EvidenceResponse, ApiError> {
     let (target, owner) = find_with_plan(conn, org, action_id).await?;
     ensure_may_report(actor, &target)?;
@@ -161,9 +156,7 @@ pub async fn create(
 
 /// Evidence of `org`, oldest first, with filters.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    q: &EvidenceListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, q: &EvidenceListQuery,
 ) -> Result<Page<EvidenceResponse>, ApiError> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;
@@ -194,12 +187,7 @@ pub async fn list(
 
 /// Applies a merge patch to evidence that is not accepted; it goes back to `submitted`.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateEvidenceRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateEvidenceRequest,
 ) -> Result<EvidenceResponse, ApiError> {
     let current = find_for_update(conn, org, id).await?;
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
@@ -241,11 +229,7 @@ pub async fn update(
 /// Deletes evidence that is not accepted, with its file rows; returns the storage keys whose
 /// bytes the caller deletes once the transaction commits.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<Vec<String>, ApiError> {
     let current = find_for_update(conn, org, id).await?;
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
@@ -274,12 +258,7 @@ pub async fn delete(
 
 /// An auditor's review of submitted evidence.
 pub async fn review(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: ReviewEvidenceRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: ReviewEvidenceRequest,
 ) -> Result<EvidenceResponse, ApiError> {
     let current = find_for_update(conn, org, id).await?;
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
@@ -344,10 +323,7 @@ pub async fn review(
 /// completed on the date the evidence represents (never before the action's start nor after
 /// today). Cancelled and done actions are left alone. One audit event when it moves.
 async fn advance_action(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    current: action::Model,
-    evidence_date: chrono::NaiveDate,
+    conn: &impl ConnectionTrait, actor: &Actor, current: action::Model, evidence_date: chrono::NaiveDate,
 ) -> Result<(), ApiError> {
     if !matches!(current.status, ActionStatus::Planned | ActionStatus::InProgress) {
         return Ok(());
@@ -391,10 +367,7 @@ async fn advance_action(
 
 /// Checks, before any byte is read, that `actor` may attach a file to evidence `id`.
 pub async fn ensure_may_attach(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid,
 ) -> Result<(), ApiError> {
     let current = find_in_org::<evidence::Entity>(conn, org, id).await?;
     let target = find_in_org::<action::Entity>(conn, org, current.action_id).await?;
@@ -408,11 +381,7 @@ pub async fn ensure_may_attach(
 /// has a file with the same SHA-256 that file is returned with `false` (nothing recorded) and
 /// the caller drops the new copy: re-sending an upload does not duplicate it.
 pub async fn attach(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    file: evidence_file::Model,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, file: evidence_file::Model,
 ) -> Result<(FileResponse, bool), ApiError> {
     let current = find_for_update(conn, org, id).await?;
     ensure_not_accepted(&current)?;
@@ -504,11 +473,7 @@ pub struct NewFile {
 
 /// Records `file` on evidence `id` in one transaction (see [`attach`]).
 pub async fn attach_new(
-    db: &sea_orm::DatabaseConnection,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    file: NewFile,
+    db: &sea_orm::DatabaseConnection, actor: &Actor, org: Uuid, id: Uuid, file: NewFile,
 ) -> Result<(FileResponse, bool), ApiError> {
     let now = super::now();
     let model = evidence_file::Model {

@@ -126,11 +126,7 @@ async fn give_up(writer: Option<BufWriter>, error: ApiError) -> ApiError {
 /// Streams `body` into the store under `key`, enforcing `limit`, detecting the media type from
 /// the first bytes and hashing on the way. Nothing is left in the store when it fails.
 pub async fn receive<S, E>(
-    storage: &Storage,
-    key: &str,
-    limit: u64,
-    name: &str,
-    mut body: S,
+    storage: &Storage, key: &str, limit: u64, name: &str, mut body: S,
 ) -> Result<Received, ApiError>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -203,8 +199,7 @@ where
 
 /// Streams the bytes stored under `key`.
 pub async fn open(
-    storage: &Storage,
-    key: &str,
+    storage: &Storage, key: &str,
 ) -> Result<futures_util::stream::BoxStream<'static, Result<Bytes, object_store::Error>>, ApiError> {
     let result = storage.store.get(&Path::from(key)).await.map_err(|e| match e {
         object_store::Error::NotFound { .. } => {

@@ -167,10 +167,7 @@ pub fn transition_allowed(from: FindingStatus, to: FindingStatus) -> bool {
 /// the end of its reformulation chain (`reformulation::judged`). 409 `invalid_transition`
 /// naming the pending actions.
 pub async fn closing_allowed(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    finding_id: Uuid,
-    target: FindingStatus,
+    conn: &impl ConnectionTrait, org: Uuid, finding_id: Uuid, target: FindingStatus,
 ) -> Result<(), ApiError> {
     let links: Vec<Uuid> = scoped_links(org)
         .filter(action_finding::Column::FindingId.eq(finding_id))
@@ -226,10 +223,7 @@ pub async fn plan_in_org(conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid) 
 }
 
 async fn check_repeats(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    own_id: Uuid,
-    repeats: Option<Uuid>,
+    conn: &impl ConnectionTrait, org: Uuid, own_id: Uuid, repeats: Option<Uuid>,
 ) -> Result<(), ApiError> {
     let Some(other) = repeats else { return Ok(()) };
     if other == own_id {
@@ -256,10 +250,7 @@ fn taken(err: sea_orm::DbErr) -> ApiError {
 
 /// Creates a finding in `org` and records it in the audit trail.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateFindingRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateFindingRequest,
 ) -> Result<finding::Model, ApiError> {
     let now = super::now();
     let id = Uuid::now_v7();
@@ -314,12 +305,7 @@ pub async fn create(
 
 /// Applies a merge patch to a finding, checking `If-Match`.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateFindingRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateFindingRequest,
 ) -> Result<finding::Model, ApiError> {
     let current = find_in_org::<finding::Entity>(conn, org, id).await?;
     let mut next = current.clone();
@@ -388,12 +374,7 @@ pub async fn update(
 
 /// Moves a finding to another status when the transition is allowed (409 otherwise).
 pub async fn transition(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: TransitionRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: TransitionRequest,
 ) -> Result<finding::Model, ApiError> {
     let current = find_in_org::<finding::Entity>(conn, org, id).await?;
     let mut c = Checks::new();
@@ -440,12 +421,7 @@ pub async fn transition(
 
 /// Links a finding to an improvement plan, or unlinks it (`None`).
 pub async fn link_plan(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    plan_id: Option<Uuid>,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, plan_id: Option<Uuid>,
 ) -> Result<finding::Model, ApiError> {
     let current = find_in_org::<finding::Entity>(conn, org, id).await?;
     ApiError::check_version(current.version, expected_version)?;
@@ -496,9 +472,7 @@ fn after_date(key: Option<NaiveDate>, id: Uuid, ascending: bool) -> Condition {
 
 /// Lists findings of `org` with filters, in keyset pages.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    q: &FindingListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, q: &FindingListQuery,
 ) -> Result<Page<FindingResponse>, ApiError> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;

@@ -112,10 +112,7 @@ pub enum Claim {
 /// Reserves `key` for this request in `txn`. `hash` may be empty when the request is only known
 /// after its body has been read (streamed uploads); [`remember`] then records it.
 pub async fn claim(
-    txn: &impl ConnectionTrait,
-    principal: &Principal,
-    key: &str,
-    hash: &str,
+    txn: &impl ConnectionTrait, principal: &Principal, key: &str, hash: &str,
 ) -> Result<Claim, ApiError> {
     let placeholder = idempotency_record::ActiveModel {
         organization_id: Set(principal.organization_id),
@@ -183,11 +180,7 @@ const SECRET_FIELDS: &[&str] = &["client_secret", "password", "refresh_token", "
 
 /// Stores the reply of a [`Claim::Fresh`] request (and its fingerprint) in its transaction.
 pub async fn remember(
-    txn: &impl ConnectionTrait,
-    principal: &Principal,
-    key: &str,
-    hash: &str,
-    reply: &Reply,
+    txn: &impl ConnectionTrait, principal: &Principal, key: &str, hash: &str, reply: &Reply,
 ) -> Result<(), ApiError> {
     let (body, headers) = reply.stored();
     let stored = idempotency_record::ActiveModel {
@@ -239,11 +232,7 @@ pub struct Answer {
 /// Runs `write` in one transaction, honouring the idempotency key. `request` identifies the
 /// operation and its input (e.g. `("create_plan", &body)`): it is what "the same request" means.
 pub async fn write<F>(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    key: Option<&str>,
-    request: &impl Serialize,
-    write: F,
+    db: &DatabaseConnection, principal: &Principal, key: Option<&str>, request: &impl Serialize, write: F,
 ) -> Result<Answer, ApiError>
 where
     F: AsyncFnOnce(&DatabaseTransaction) -> Result<Reply, ApiError>,
@@ -253,11 +242,7 @@ where
 
 /// [`write`] for operations that may end in a [`Written::Refused`] whose writes are kept.
 pub async fn write_or_refuse<F>(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    key: Option<&str>,
-    request: &impl Serialize,
-    write: F,
+    db: &DatabaseConnection, principal: &Principal, key: Option<&str>, request: &impl Serialize, write: F,
 ) -> Result<Answer, ApiError>
 where
     F: AsyncFnOnce(&DatabaseTransaction) -> Result<Written, ApiError>,

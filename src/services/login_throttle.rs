@@ -91,10 +91,7 @@ fn throttled(window_start: i64, window_ms: i64) -> ApiError {
 /// either has used its allowance in the current window (`MEJORA_LOGIN_MAX_FAILURES` per name,
 /// ten times that per address, per `MEJORA_LOGIN_WINDOW`).
 pub async fn begin(
-    db: &DatabaseConnection,
-    config: &Config,
-    login: &str,
-    client_addr: Option<&str>,
+    db: &DatabaseConnection, config: &Config, login: &str, client_addr: Option<&str>,
 ) -> Result<Attempt, ApiError> {
     let window_ms = i64::try_from(config.login_window.as_millis()).unwrap_or(i64::MAX / 4).max(1000);
     let max = i64::try_from(config.login_max_failures).unwrap_or(i64::MAX);

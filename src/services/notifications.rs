@@ -273,10 +273,7 @@ pub async fn work(db: DatabaseConnection, mailer: Option<Mailer>, poll: Duration
 
 /// The caller's notifications: unread first, then newest.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    user_id: Uuid,
-    q: &NotificationListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, user_id: Uuid, q: &NotificationListQuery,
 ) -> Result<Page<NotificationResponse>, ApiError> {
     use notification::Column;
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
@@ -314,10 +311,7 @@ pub async fn list(
 
 /// Marks one of the caller's notifications read (again: no change); 404 when it is not theirs.
 pub async fn mark_read(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    user_id: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, user_id: Uuid, id: Uuid,
 ) -> Result<NotificationResponse, ApiError> {
     use notification::Column;
     let mine = || {

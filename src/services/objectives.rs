@@ -58,10 +58,7 @@ fn taken(err: sea_orm::DbErr) -> ApiError {
 
 /// Creates an objective.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateObjectiveRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateObjectiveRequest,
 ) -> Result<objective::Model, ApiError> {
     let now = super::now();
     let model = objective::Model {
@@ -96,9 +93,7 @@ pub async fn create(
 
 /// Objectives of `org`, oldest first.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    q: &ObjectiveListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, q: &ObjectiveListQuery,
 ) -> Result<Page<ObjectiveResponse>, ApiError> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;
@@ -124,12 +119,7 @@ pub async fn list(
 
 /// Applies a merge patch.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateObjectiveRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateObjectiveRequest,
 ) -> Result<objective::Model, ApiError> {
     let current = find_in_org::<objective::Entity>(conn, org, id).await?;
     let mut next = current.clone();
@@ -171,11 +161,7 @@ pub async fn update(
 
 /// Deletes an objective that no plan or action links to.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let current = find_in_org::<objective::Entity>(conn, org, id).await?;
     ApiError::check_version(current.version, expected_version)?;
@@ -201,10 +187,7 @@ pub async fn delete(
 /// The distinct ids of `ids`, in order, after checking each is an objective of `org`; the
 /// error names `field`.
 pub async fn check_ids(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    field: &str,
-    ids: &[Uuid],
+    conn: &impl ConnectionTrait, org: Uuid, field: &str, ids: &[Uuid],
 ) -> Result<Vec<Uuid>, ApiError> {
     super::tenancy::check_ids::<objective::Entity>(conn, org, field, "unknown_objective", ids).await
 }

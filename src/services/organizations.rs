@@ -41,9 +41,7 @@ pub fn nit_check_digit(base: &str) -> u32 {
 
 /// Creates an organization, and its first admin when given, in one transaction.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    req: CreateOrganizationRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, req: CreateOrganizationRequest,
 ) -> Result<(organization::Model, Option<crate::entities::user::Model>), ApiError> {
     let mut c = Checks::new();
     c.text("name", &req.name, 300);
@@ -110,10 +108,7 @@ pub async fn create(
 
 /// The organization `id` if the caller may see it: their own, or any for the platform operator.
 pub async fn get(
-    conn: &impl ConnectionTrait,
-    own_org: Uuid,
-    operator: bool,
-    id: Uuid,
+    conn: &impl ConnectionTrait, own_org: Uuid, operator: bool, id: Uuid,
 ) -> Result<organization::Model, ApiError> {
     if id != own_org && !operator {
         return Err(ApiError::not_found());
@@ -123,10 +118,7 @@ pub async fn get(
 
 /// Organizations the caller may see.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    own_org: Uuid,
-    operator: bool,
-    page: &PageParams,
+    conn: &impl ConnectionTrait, own_org: Uuid, operator: bool, page: &PageParams,
 ) -> Result<Page<OrganizationResponse>, ApiError> {
     let limit = page.limit()?;
     let mut select = organization::Entity::find().order_by_asc(organization::Column::Id);
@@ -142,10 +134,7 @@ pub async fn list(
 
 /// Applies a merge patch to the caller's organization.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    current: organization::Model,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, current: organization::Model, expected_version: i32,
     req: UpdateOrganizationRequest,
 ) -> Result<organization::Model, ApiError> {
     let mut c = Checks::new();

@@ -56,11 +56,7 @@ pub async fn open_count(conn: &impl ConnectionTrait, plan_id: Uuid) -> Result<u6
 /// Copies the open actions (planned or in progress) of `from` into the new version `to`, with
 /// their links; categories are mapped to their copies and ratings start over.
 pub async fn copy_open(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    from: &plan::Model,
-    to: &plan::Model,
-    categories: &HashMap<Uuid, Uuid>,
+    conn: &impl ConnectionTrait, actor: &Actor, from: &plan::Model, to: &plan::Model, categories: &HashMap<Uuid, Uuid>,
 ) -> Result<(), ApiError> {
     let open = scoped::<action::Entity>(from.organization_id)
         .filter(action::Column::PlanId.eq(from.id))

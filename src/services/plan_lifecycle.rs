@@ -261,12 +261,7 @@ async fn supersede_earlier(conn: &impl ConnectionTrait, actor: &Actor, approved:
 
 /// Applies a transition to plan `id`, which the caller read at `expected_version`.
 pub async fn apply(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    t: Transition,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, t: Transition,
 ) -> Result<PlanResponse, ApiError> {
     let current = find_for_update(conn, org, id).await?;
     // A malformed body is reported before a stale version: fixing the body comes first.
@@ -297,11 +292,7 @@ pub async fn apply(
 /// cancellation), objective links, categories and open actions (planned or in progress, with
 /// their links and ratings reset) are copied.
 pub async fn new_version(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    req: CreatePlanVersionRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, req: CreatePlanVersionRequest,
 ) -> Result<PlanResponse, ApiError> {
     let source = find_for_update(conn, org, id).await?;
     if !matches!(source.status, PlanStatus::Approved | PlanStatus::InProgress | PlanStatus::Closed) {

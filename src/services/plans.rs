@@ -78,8 +78,7 @@ pub async fn find_for_update(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -
 
 /// Objective ids linked to each of `plans`.
 pub async fn objective_links(
-    conn: &impl ConnectionTrait,
-    plans: &[Uuid],
+    conn: &impl ConnectionTrait, plans: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<Uuid>>, ApiError> {
     let mut links: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     if plans.is_empty() {
@@ -106,10 +105,7 @@ pub async fn response(conn: &impl ConnectionTrait, m: plan::Model) -> Result<Pla
 
 /// Replaces the objective links of a plan.
 pub async fn set_objectives(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plan_id: Uuid,
-    objective_ids: &[Uuid],
+    conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, objective_ids: &[Uuid],
 ) -> Result<(), ApiError> {
     plan_objective::Entity::delete_many().filter(plan_objective::Column::PlanId.eq(plan_id)).exec(conn).await?;
     if objective_ids.is_empty() {
@@ -145,10 +141,7 @@ pub async fn insert(conn: &impl ConnectionTrait, model: &plan::Model, objective_
 
 /// Creates a draft plan.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreatePlanRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreatePlanRequest,
 ) -> Result<PlanResponse, ApiError> {
     let now = super::now();
     let model = plan::Model {
@@ -305,12 +298,7 @@ pub async fn list(conn: &impl ConnectionTrait, org: Uuid, q: &PlanListQuery) -> 
 
 /// Applies a merge patch to a `draft` or `submitted` plan.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdatePlanRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdatePlanRequest,
 ) -> Result<PlanResponse, ApiError> {
     let current = find_in_org::<plan::Entity>(conn, org, id).await?;
     let mut next = current.clone();
@@ -363,11 +351,7 @@ pub async fn update(
 
 /// Deletes a draft plan with its actions, categories and objective links.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let current = find_for_update(conn, org, id).await?;
     ApiError::check_version(current.version, expected_version)?;

@@ -68,10 +68,7 @@ pub fn progress_pct(accepted: f64, target: f64) -> f64 {
 /// The light of an action (twin of [`sql::traffic_light`]): none when cancelled; done: amber
 /// when completed after its due date, else green; not finished: red when overdue, else grey.
 pub fn traffic_light(
-    status: ActionStatus,
-    due: NaiveDate,
-    completed_on: Option<NaiveDate>,
-    today: NaiveDate,
+    status: ActionStatus, due: NaiveDate, completed_on: Option<NaiveDate>, today: NaiveDate,
 ) -> Option<TrafficLight> {
     match status {
         ActionStatus::Cancelled => None,
@@ -94,9 +91,7 @@ pub fn as_of(a: &action::Model, cut_off: NaiveDate) -> action::Model {
 
 /// The status and completion date an action had on `cut_off` (see [`as_of`]).
 pub fn state_as_of(
-    status: ActionStatus,
-    completed_on: Option<NaiveDate>,
-    cut_off: NaiveDate,
+    status: ActionStatus, completed_on: Option<NaiveDate>, cut_off: NaiveDate,
 ) -> (ActionStatus, Option<NaiveDate>) {
     if status == ActionStatus::Done && completed_on.is_some_and(|d| d > cut_off) {
         (ActionStatus::InProgress, None)
@@ -151,10 +146,7 @@ pub mod sql {
 
     /// The traffic-light code of the action, `NULL` when cancelled.
     pub fn traffic_light(
-        status: SimpleExpr,
-        due: SimpleExpr,
-        completed_on: SimpleExpr,
-        today: NaiveDate,
+        status: SimpleExpr, due: SimpleExpr, completed_on: SimpleExpr, today: NaiveDate,
     ) -> SimpleExpr {
         let done = status.clone().eq(ActionStatus::Done.code());
         Expr::case(done.clone().and(completed_on.gt(due.clone())), TrafficLight::Amber.code())
@@ -287,10 +279,7 @@ impl PlanTotals {
 /// plan without actions is absent). Actions superseded by a reformulation are left out: their
 /// successors count for them (`reformulation`).
 pub async fn plan_totals(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plans: &[Uuid],
-    today: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, plans: &[Uuid], today: NaiveDate,
 ) -> Result<HashMap<Uuid, PlanTotals>, ApiError> {
     totals(conn, org, plans, today, None).await
 }
@@ -299,20 +288,13 @@ pub async fn plan_totals(
 /// snapshot): only evidence whose cut-off date is on or before it counts, and an action
 /// completed after it is judged as still in progress ([`as_of`]).
 pub async fn plan_totals_until(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plans: &[Uuid],
-    cut_off: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, plans: &[Uuid], cut_off: NaiveDate,
 ) -> Result<HashMap<Uuid, PlanTotals>, ApiError> {
     totals(conn, org, plans, cut_off, Some(cut_off)).await
 }
 
 async fn totals(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plans: &[Uuid],
-    today: NaiveDate,
-    until: Option<NaiveDate>,
+    conn: &impl ConnectionTrait, org: Uuid, plans: &[Uuid], today: NaiveDate, until: Option<NaiveDate>,
 ) -> Result<HashMap<Uuid, PlanTotals>, ApiError> {
     if plans.is_empty() {
         return Ok(HashMap::new());
@@ -382,9 +364,7 @@ async fn totals(
 
 /// The figures of each of `plans` of `org` today (plans without actions get all-`None` figures).
 pub async fn plan_figures_for(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plans: &[Uuid],
+    conn: &impl ConnectionTrait, org: Uuid, plans: &[Uuid],
 ) -> Result<HashMap<Uuid, PlanFigures>, ApiError> {
     let totals = plan_totals(conn, org, plans, super::calendar::today()).await?;
     Ok(totals.into_iter().map(|(id, t)| (id, t.figures())).collect())
@@ -392,8 +372,7 @@ pub async fn plan_figures_for(
 
 /// Accepted evidence quantity per action, for the actions `filter` keeps.
 async fn accepted_for(
-    conn: &impl ConnectionTrait,
-    filter: sea_orm::sea_query::SimpleExpr,
+    conn: &impl ConnectionTrait, filter: sea_orm::sea_query::SimpleExpr,
 ) -> Result<HashMap<Uuid, f64>, ApiError> {
     let rows: Vec<(Uuid, Option<f64>)> = evidence::Entity::find()
         .select_only()
@@ -410,8 +389,7 @@ async fn accepted_for(
 
 /// Accepted evidence quantity of each of `actions`.
 pub async fn accepted_quantities(
-    conn: &impl ConnectionTrait,
-    actions: &[Uuid],
+    conn: &impl ConnectionTrait, actions: &[Uuid],
 ) -> Result<HashMap<Uuid, f64>, ApiError> {
     if actions.is_empty() {
         return Ok(HashMap::new());
@@ -422,9 +400,7 @@ pub async fn accepted_quantities(
 /// Sums of accepted quantities of `actions`, counting only evidence whose cut-off date is on
 /// or before `cut_off` (the progress as of that date).
 pub async fn accepted_quantities_until(
-    conn: &impl ConnectionTrait,
-    actions: &[Uuid],
-    cut_off: NaiveDate,
+    conn: &impl ConnectionTrait, actions: &[Uuid], cut_off: NaiveDate,
 ) -> Result<HashMap<Uuid, f64>, ApiError> {
     if actions.is_empty() {
         return Ok(HashMap::new());

@@ -34,9 +34,7 @@ pub fn superseded_among(actions: &[&action::Model]) -> HashSet<Uuid> {
 /// in which case the last actions of its chain stand for it (all of them, when a plan version
 /// copied the successor). Each judged action appears once, in the order first reached.
 pub async fn judged(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    actions: Vec<action::Model>,
+    conn: &impl ConnectionTrait, org: Uuid, actions: Vec<action::Model>,
 ) -> Result<Vec<action::Model>, ApiError> {
     let mut seen: HashSet<Uuid> = actions.iter().map(|a| a.id).collect();
     let mut frontier = actions;

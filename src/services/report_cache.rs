@@ -99,11 +99,7 @@ where
 /// [`reports::plan_report`], from memory when the organization's data has not changed since it
 /// was last computed for the same day.
 pub async fn plan_report(
-    db: &DatabaseConnection,
-    cache: &ReportCache,
-    org: Uuid,
-    plan_id: Uuid,
-    today: NaiveDate,
+    db: &DatabaseConnection, cache: &ReportCache, org: Uuid, plan_id: Uuid, today: NaiveDate,
 ) -> Result<Tagged<PlanReport>, ApiError> {
     let key = (org, plan_id, today);
     let version = audit::chain_position(db, org).await?;
@@ -122,10 +118,7 @@ pub async fn plan_report(
 /// [`reports::dashboard`], from memory when the organization's data has not changed since it
 /// was last computed for the same day.
 pub async fn dashboard(
-    db: &DatabaseConnection,
-    cache: &ReportCache,
-    org: Uuid,
-    today: NaiveDate,
+    db: &DatabaseConnection, cache: &ReportCache, org: Uuid, today: NaiveDate,
 ) -> Result<Tagged<Dashboard>, ApiError> {
     let key = (org, today);
     let version = audit::chain_position(db, org).await?;

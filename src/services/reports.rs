@@ -81,10 +81,7 @@ struct Coverage {
 
 /// The report of plan `plan_id` of `org` as of `today`.
 pub async fn plan_report(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plan_id: Uuid,
-    today: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, today: NaiveDate,
 ) -> Result<PlanReport, ApiError> {
     let p = find_in_org::<plan::Entity>(conn, org, plan_id).await?;
     let of_plan = Condition::all().add(action::Column::OrganizationId.eq(org)).add(action::Column::PlanId.eq(plan_id));

@@ -30,10 +30,7 @@ pub fn digest(secret: &str) -> String {
 
 /// Creates an account; returns it with its secret (shown once).
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateServiceAccountRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateServiceAccountRequest,
 ) -> Result<(service_account::Model, String), ApiError> {
     let mut c = Checks::new();
     c.text("name", &req.name, 200);
@@ -73,9 +70,7 @@ pub async fn create(
 
 /// Service accounts of `org`.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    page: &PageParams,
+    conn: &impl ConnectionTrait, org: Uuid, page: &PageParams,
 ) -> Result<Page<ServiceAccountResponse>, ApiError> {
     let limit = page.limit()?;
     let mut select = scoped::<service_account::Entity>(org).order_by_asc(service_account::Column::Id);
@@ -88,11 +83,7 @@ pub async fn list(
 
 /// Applies a merge patch.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
     req: UpdateServiceAccountRequest,
 ) -> Result<service_account::Model, ApiError> {
     let current = find_in_org::<service_account::Entity>(conn, org, id).await?;
@@ -130,10 +121,7 @@ pub async fn update(
 
 /// Replaces the secret; the old one stops working at once.
 pub async fn rotate_secret(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid,
 ) -> Result<(service_account::Model, String), ApiError> {
     let current = find_in_org::<service_account::Entity>(conn, org, id).await?;
     let secret = new_secret();
@@ -150,9 +138,7 @@ pub async fn rotate_secret(
 
 /// The account for a client id whose secret matches; `None` otherwise (constant-time compare).
 pub async fn authenticate(
-    conn: &impl ConnectionTrait,
-    client_id: &str,
-    secret: &str,
+    conn: &impl ConnectionTrait, client_id: &str, secret: &str,
 ) -> Result<Option<service_account::Model>, ApiError> {
     let account =
         service_account::Entity::find().filter(service_account::Column::ClientId.eq(client_id)).one(conn).await?;

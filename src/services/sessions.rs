@@ -65,10 +65,7 @@ async fn record_failure(db: &DatabaseConnection, org: Uuid, login: &str, origin:
 }
 
 async fn issue_refresh(
-    conn: &impl ConnectionTrait,
-    config: &Config,
-    u: &user::Model,
-    family: Uuid,
+    conn: &impl ConnectionTrait, config: &Config, u: &user::Model, family: Uuid,
 ) -> Result<String, ApiError> {
     let token = new_refresh_token();
     let now = super::now();
@@ -90,11 +87,7 @@ async fn issue_refresh(
 }
 
 fn bearer(
-    tokens: &TokenService,
-    id: Uuid,
-    org: Uuid,
-    kind: PrincipalKind,
-    refresh: Option<String>,
+    tokens: &TokenService, id: Uuid, org: Uuid, kind: PrincipalKind, refresh: Option<String>,
 ) -> Result<TokenResponse, ApiError> {
     Ok(TokenResponse {
         access_token: tokens.issue(id, org, kind).map_err(ApiError::internal)?,
@@ -107,12 +100,7 @@ fn bearer(
 /// E-mail and password → access and refresh tokens. Unknown e-mail, wrong password and
 /// inactive account all answer the same 401, after the same amount of hashing work.
 pub async fn login(
-    db: &DatabaseConnection,
-    config: &Config,
-    tokens: &TokenService,
-    email: &str,
-    secret: String,
-    origin: &Origin,
+    db: &DatabaseConnection, config: &Config, tokens: &TokenService, email: &str, secret: String, origin: &Origin,
 ) -> Result<TokenResponse, ApiError> {
     let email = email.trim().to_lowercase();
     if email.is_empty() || email.len() > 254 || email.contains('\0') {
@@ -146,11 +134,7 @@ pub async fn login(
 /// Rotates a refresh token. Presenting a token that was already rotated revokes its whole
 /// family (the token was copied) and answers 401.
 pub async fn refresh(
-    db: &DatabaseConnection,
-    config: &Config,
-    tokens: &TokenService,
-    token: &str,
-    origin: &Origin,
+    db: &DatabaseConnection, config: &Config, tokens: &TokenService, token: &str, origin: &Origin,
 ) -> Result<TokenResponse, ApiError> {
     let invalid = || ApiError::new(ErrorCode::InvalidRefreshToken);
     let txn = db.begin().await?;
@@ -231,12 +215,7 @@ pub async fn logout(db: &DatabaseConnection, token: &str, origin: &Origin) -> Re
 
 /// Client credentials → access token for a service account (no refresh token).
 pub async fn client_credentials(
-    db: &DatabaseConnection,
-    config: &Config,
-    tokens: &TokenService,
-    client_id: &str,
-    secret: &str,
-    origin: &Origin,
+    db: &DatabaseConnection, config: &Config, tokens: &TokenService, client_id: &str, secret: &str, origin: &Origin,
 ) -> Result<TokenResponse, ApiError> {
     if client_id.is_empty() || client_id.len() > 100 || client_id.contains('\0') {
         return Err(ApiError::new(ErrorCode::InvalidCredentials));

@@ -500,9 +500,7 @@ enum Tag {
 
 /// Streams a part, calling `f` for each start, empty and end tag, refusing deep nesting.
 fn walk(
-    xml: &mut Xml<'_, '_>,
-    path: &str,
-    mut f: impl FnMut(&BytesStart<'_>, Tag) -> Result<(), ApiError>,
+    xml: &mut Xml<'_, '_>, path: &str, mut f: impl FnMut(&BytesStart<'_>, Tag) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     let mut buf = Vec::new();
     let mut depth = 0usize;
@@ -588,11 +586,7 @@ fn cell_ref(reference: &str) -> Option<(u32, u32)> {
 
 /// Text of an `<si>` or `<is>` element: its `<t>` runs, without phonetic runs (`<rPh>`).
 fn rich_text(
-    xml: &mut Xml<'_, '_>,
-    path: &str,
-    end: &str,
-    base: usize,
-    text: &mut TextBudget,
+    xml: &mut Xml<'_, '_>, path: &str, end: &str, base: usize, text: &mut TextBudget,
 ) -> Result<String, ApiError> {
     let mut out = String::new();
     let mut buf = Vec::new();
@@ -686,11 +680,7 @@ fn unescape_excel(s: String) -> String {
 /// The raw value of a `<c>`: its `<v>` text, or the text of an inline string. `None` for a
 /// cell without value.
 fn cell_value(
-    xml: &mut Xml<'_, '_>,
-    path: &str,
-    kind: &str,
-    base: usize,
-    text: &mut TextBudget,
+    xml: &mut Xml<'_, '_>, path: &str, kind: &str, base: usize, text: &mut TextBudget,
 ) -> Result<Option<String>, ApiError> {
     let mut value: Option<String> = None;
     let mut buf = Vec::new();

@@ -47,11 +47,7 @@ pub async fn find_in_org<E: OrgScoped>(conn: &impl ConnectionTrait, org: Uuid, i
 /// 412 when another write got there first. The caller sets the new version in `model`; every
 /// field of `model` is written.
 pub async fn update_versioned<E, A>(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
-    expected: i32,
-    model: A,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid, expected: i32, model: A,
 ) -> Result<(), ApiError>
 where
     E: OrgScoped,
@@ -80,10 +76,7 @@ pub fn written(rows_affected: u64) -> Result<(), ApiError> {
 
 /// Deletes row `id` of `org` if it is still at version `expected`; 412 otherwise.
 pub async fn delete_versioned<E: OrgScoped>(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
-    expected: i32,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid, expected: i32,
 ) -> Result<(), ApiError> {
     let result = E::delete_many().filter(at_version::<E>(org, id, expected)).exec(conn).await?;
     written(result.rows_affected)
@@ -92,11 +85,7 @@ pub async fn delete_versioned<E: OrgScoped>(
 /// De-duplicates `ids` (at most 200) and checks each names a row of `E` in `org`; 422 naming
 /// `field` and each unknown id otherwise (`code`: e.g. `unknown_finding`).
 pub async fn check_ids<E: OrgScoped>(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    field: &str,
-    code: &str,
-    ids: &[Uuid],
+    conn: &impl ConnectionTrait, org: Uuid, field: &str, code: &str, ids: &[Uuid],
 ) -> Result<Vec<Uuid>, ApiError> {
     let unique: Vec<Uuid> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
     if unique.len() > 200 {

@@ -31,11 +31,7 @@ pub fn check_new(req: &CreateUserRequest) -> Result<(), ApiError> {
 
 /// Creates a user in `org` and records it in the audit trail.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateUserRequest,
-    platform_operator: bool,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateUserRequest, platform_operator: bool,
 ) -> Result<user::Model, ApiError> {
     check_new(&req)?;
     let email = req.email.trim().to_lowercase();
@@ -127,12 +123,7 @@ pub async fn list(conn: &impl ConnectionTrait, org: Uuid, q: &UserListQuery) -> 
 
 /// Applies a merge patch to a user, checking `If-Match`; deactivation revokes refresh tokens.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateUserRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateUserRequest,
 ) -> Result<user::Model, ApiError> {
     let current = find_in_org::<user::Entity>(conn, org, id).await?;
     let mut c = Checks::new();
@@ -196,10 +187,7 @@ pub fn ensure_may_change(actor: &Actor, target: &user::Model) -> Result<(), ApiE
 /// 403 `own_privileges_locked` when a principal's patch of its own account would change its
 /// roles or its active flag (sending the current values back is accepted).
 pub fn ensure_own_privileges_kept(
-    current_roles: &[Role],
-    current_active: bool,
-    roles: Option<&[Role]>,
-    active: Option<bool>,
+    current_roles: &[Role], current_active: bool, roles: Option<&[Role]>, active: Option<bool>,
 ) -> Result<(), ApiError> {
     let same_roles = |wanted: &[Role]| {
         wanted.iter().all(|r| current_roles.contains(r)) && current_roles.iter().all(|r| wanted.contains(r))
@@ -215,11 +203,7 @@ pub fn ensure_own_privileges_kept(
 
 /// Sets a new password (admin reset or owner change) and revokes the user's refresh tokens.
 pub async fn set_password(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    target: &user::Model,
-    new_password: String,
-    operation: AuditOperation,
+    conn: &impl ConnectionTrait, actor: &Actor, target: &user::Model, new_password: String, operation: AuditOperation,
 ) -> Result<(), ApiError> {
     ensure_may_change(actor, target)?;
     password::check_policy(&new_password, &target.email).map_err(|e| ApiError::validation(vec![e]))?;
@@ -256,11 +240,7 @@ pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<Use
 
 /// An administrator replaces the password of user `id` of `org`.
 pub async fn reset_password(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    new_password: String,
+    db: &DatabaseConnection, actor: &Actor, org: Uuid, id: Uuid, new_password: String,
 ) -> Result<(), ApiError> {
     let target = find_in_org::<user::Entity>(db, org, id).await?;
     super::transaction(db, async |txn| {
@@ -271,10 +251,7 @@ pub async fn reset_password(
 
 /// The caller changes its own password, proving the current one. Service accounts have none.
 pub async fn change_own_password(
-    db: &DatabaseConnection,
-    principal: &Principal,
-    current_password: String,
-    new_password: String,
+    db: &DatabaseConnection, principal: &Principal, current_password: String, new_password: String,
 ) -> Result<(), ApiError> {
     if principal.kind != PrincipalKind::User {
         return Err(ApiError::conflict(

@@ -18,12 +18,7 @@ async fn evidence_for(app: &TestApp, code: &str) -> (crate::actions::Running, Va
 }
 
 async fn upload(
-    app: &TestApp,
-    token: &str,
-    evidence: &Value,
-    name: &str,
-    bytes: Vec<u8>,
-    claimed: &str,
+    app: &TestApp, token: &str, evidence: &Value, name: &str, bytes: Vec<u8>, claimed: &str,
 ) -> reqwest::Response {
     let part = Part::bytes(bytes).file_name(name.to_string()).mime_str(claimed).unwrap();
     let path = format!("/api/v1/evidence/{}/files", evidence["id"].as_str().unwrap());

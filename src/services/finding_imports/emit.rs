@@ -47,10 +47,7 @@ pub fn model(r: &ImportRow, ctx: &Context) -> finding::Model {
 /// Events of one written batch: `new` are the findings its rows would create (a row that
 /// updated or skipped an existing finding left its id unused), `created` how many were.
 pub async fn batch(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    mut new: Vec<finding::Model>,
-    created: u64,
+    conn: &impl ConnectionTrait, org: Uuid, mut new: Vec<finding::Model>, created: u64,
     updated: &[(finding::Model, finding::Model)],
 ) -> Result<(), DbErr> {
     if usize::try_from(created).unwrap_or(usize::MAX) < new.len() {

@@ -182,11 +182,7 @@ pub async fn forget(storage: &Storage, key: &str) {
 
 /// Records a `queued` import of `received` in the caller's transaction.
 pub async fn enqueue(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: &ImportRequest,
-    received: &Received,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: &ImportRequest, received: &Received,
 ) -> Result<finding_import::Model, ApiError> {
     let now = crate::services::now();
     let options = serde_json::to_value(StoredOptions::new(req, actor)).map_err(ApiError::internal)?;
@@ -256,9 +252,7 @@ pub struct QueueColumns<C> {
 /// it becomes `running` for `lease`, one more attempt. On PostgreSQL the row is read
 /// `FOR UPDATE SKIP LOCKED`, so concurrent claimers take different rows.
 pub async fn claim_next<E>(
-    db: &DatabaseConnection,
-    lease: Duration,
-    columns: QueueColumns<E::Column>,
+    db: &DatabaseConnection, lease: Duration, columns: QueueColumns<E::Column>,
 ) -> Result<Option<E::Model>, ApiError>
 where
     E: EntityTrait,
@@ -298,10 +292,7 @@ where
 /// leaves the import `running`, to be claimed again when its lease expires, up to
 /// [`MAX_ATTEMPTS`] claims.
 pub async fn process(
-    db: &DatabaseConnection,
-    storage: &Storage,
-    settings: &RunnerSettings,
-    job: finding_import::Model,
+    db: &DatabaseConnection, storage: &Storage, settings: &RunnerSettings, job: finding_import::Model,
 ) -> Result<(), ApiError> {
     let stored: StoredOptions = job
         .options
@@ -351,11 +342,7 @@ pub async fn process(
 
 /// Ends a claimed import `failed` with `error` as its problem, and emits `import.failed`.
 async fn fail(
-    db: &DatabaseConnection,
-    storage: &Storage,
-    job: &finding_import::Model,
-    actor: &Actor,
-    error: &ApiError,
+    db: &DatabaseConnection, storage: &Storage, job: &finding_import::Model, actor: &Actor, error: &ApiError,
 ) -> Result<(), ApiError> {
     let problem = serde_json::to_value(error.problem(false)).map_err(ApiError::internal)?;
     let errors = serde_json::to_value(&error.errors).map_err(ApiError::internal)?;
@@ -396,9 +383,7 @@ async fn fail(
 
 /// Claims and runs one queued upload of either kind (findings first); false when none waits.
 pub async fn work_once(
-    db: &DatabaseConnection,
-    storage: &Storage,
-    settings: &RunnerSettings,
+    db: &DatabaseConnection, storage: &Storage, settings: &RunnerSettings,
 ) -> Result<bool, ApiError> {
     if let Some(job) = claim(db, settings.lease).await? {
         let id = job.id;

@@ -119,13 +119,8 @@ fn parse_failure(err: ParseError, format: ImportFormat, file_part: bool) -> ApiE
 
 /// The record of an upload of `org` by `actor` of a file (`sha256`, `size`), nothing counted yet.
 fn blank_record(
-    org: Uuid,
-    actor: Option<Uuid>,
-    req: &ImportRequest,
-    format: ImportFormat,
-    status: ImportStatus,
-    (sha256, size): (&str, u64),
-    now: chrono::DateTime<chrono::Utc>,
+    org: Uuid, actor: Option<Uuid>, req: &ImportRequest, format: ImportFormat, status: ImportStatus,
+    (sha256, size): (&str, u64), now: chrono::DateTime<chrono::Utc>,
 ) -> finding_import::Model {
     finding_import::Model {
         id: Uuid::now_v7(),
@@ -163,11 +158,7 @@ fn blank_record(
 /// Returns the stored import record; its status is `rejected` when an all-or-nothing upload
 /// had invalid rows, in which case no finding was written.
 pub async fn run<C>(
-    conn: &C,
-    actor: &Actor,
-    org: Uuid,
-    req: &ImportRequest,
-    body: Spooled,
+    conn: &C, actor: &Actor, org: Uuid, req: &ImportRequest, body: Spooled,
 ) -> Result<finding_import::Model, ApiError>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -177,12 +168,7 @@ where
 
 /// [`run`] with the operations figures; `queued` is the record of an asynchronous upload.
 async fn run_measured<C>(
-    conn: &C,
-    actor: &Actor,
-    org: Uuid,
-    req: &ImportRequest,
-    body: Spooled,
-    queued: Option<finding_import::Model>,
+    conn: &C, actor: &Actor, org: Uuid, req: &ImportRequest, body: Spooled, queued: Option<finding_import::Model>,
 ) -> Result<finding_import::Model, ApiError>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -205,12 +191,7 @@ where
 }
 
 async fn run_inner<C>(
-    conn: &C,
-    actor: &Actor,
-    org: Uuid,
-    req: &ImportRequest,
-    mut body: Spooled,
-    queued: Option<finding_import::Model>,
+    conn: &C, actor: &Actor, org: Uuid, req: &ImportRequest, mut body: Spooled, queued: Option<finding_import::Model>,
 ) -> Result<finding_import::Model, ApiError>
 where
     C: ConnectionTrait + TransactionTrait,
@@ -386,9 +367,7 @@ pub fn dissect(format: ImportFormat, charset: Option<&'static Encoding>, body: &
 
 /// Uploads of `org`, newest first.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    q: &ImportListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, q: &ImportListQuery,
 ) -> Result<Page<ImportSummary>, ApiError> {
     let page = PageParams { limit: q.limit, cursor: q.cursor.clone() };
     let limit = page.limit()?;

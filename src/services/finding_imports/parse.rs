@@ -256,8 +256,7 @@ fn file_error(field: &str, code: &str, message: impl Into<String>) -> ParseError
 /// Maps each header to its column (`None`: a blank or unknown header, ignored). Unknown headers
 /// are warnings, or errors when the upload is strict.
 fn resolve_headers<'h>(
-    headers: impl Iterator<Item = &'h str>,
-    c: &mut Collector,
+    headers: impl Iterator<Item = &'h str>, c: &mut Collector,
 ) -> Result<Vec<Option<Field>>, ParseError> {
     let mut errors = Vec::new();
     let mut columns: Vec<Option<Field>> = Vec::new();

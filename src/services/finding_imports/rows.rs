@@ -298,12 +298,7 @@ impl RowChecks<'_> {
     }
 
     fn label<T: Copy>(
-        &mut self,
-        field: Field,
-        value: Option<&str>,
-        labels: &Labels<T>,
-        all: &[T],
-        describe: fn(T) -> String,
+        &mut self, field: Field, value: Option<&str>, labels: &Labels<T>, all: &[T], describe: fn(T) -> String,
     ) -> Option<T> {
         let text = value?;
         let parsed = labels.parse(text);

@@ -245,10 +245,7 @@ fn change_of(row: &QueryResult) -> Result<Option<(finding::Model, finding::Model
 }
 
 async fn write_postgres(
-    conn: &impl ConnectionTrait,
-    ctx: &Context,
-    sql: &str,
-    rows: Vec<ImportRow>,
+    conn: &impl ConnectionTrait, ctx: &Context, sql: &str, rows: Vec<ImportRow>,
 ) -> Result<Written, DbErr> {
     let mut values: Vec<Value> = vec![ctx.org.into(), ctx.import_id.into(), ctx.now.into(), ctx.actor.into()];
     values.extend(columns(rows));
@@ -277,9 +274,7 @@ async fn write_postgres(
 /// SQLite, `on_conflict=update`: the stored findings the batch's keys name, each with whether
 /// the row would change it, keyed by finding id.
 async fn existing_sqlite(
-    conn: &impl ConnectionTrait,
-    ctx: &Context,
-    rows: &[ImportRow],
+    conn: &impl ConnectionTrait, ctx: &Context, rows: &[ImportRow],
 ) -> Result<(HashMap<Uuid, finding::Model>, Vec<u64>), DbErr> {
     // The row number, the natural key, the columns an upload may overwrite, the lists.
     let cols: Vec<&str> = ["row_no", "source", "report_code", "finding_code"]
@@ -407,10 +402,7 @@ async fn write_values(conn: &impl ConnectionTrait, ctx: &Context, rows: Vec<Impo
 
 /// Writes one batch; `pg_sql` is [`postgres_sql`] for PostgreSQL connections.
 pub async fn write_batch(
-    conn: &impl ConnectionTrait,
-    ctx: &Context,
-    pg_sql: &str,
-    rows: Vec<ImportRow>,
+    conn: &impl ConnectionTrait, ctx: &Context, pg_sql: &str, rows: Vec<ImportRow>,
 ) -> Result<Written, DbErr> {
     if rows.is_empty() {
         return Ok(Written::default());

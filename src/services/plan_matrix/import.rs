@@ -239,12 +239,7 @@ pub fn parse(format: MatrixFormat, body: &[u8], q: &PlanImportQuery, limits: &Li
 /// What [`write`] would do, without keeping it: the writes run in a transaction that is rolled
 /// back, so every check the database makes (codes taken, constraints) is made.
 pub async fn dry_run(
-    db: &sea_orm::DatabaseConnection,
-    actor: &Actor,
-    org: Uuid,
-    format: MatrixFormat,
-    sha256: &str,
-    parsed: Parsed,
+    db: &sea_orm::DatabaseConnection, actor: &Actor, org: Uuid, format: MatrixFormat, sha256: &str, parsed: Parsed,
 ) -> Result<PlanImportResponse, ApiError> {
     use sea_orm::TransactionTrait;
     let txn = db.begin().await?;
@@ -259,12 +254,7 @@ pub async fn dry_run(
 /// `improvement`, focus `maturity`, target quantity 1, period from the matrix or the plan's
 /// window), and records an `import` event naming the file. Returns the import result.
 pub async fn write(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    format: MatrixFormat,
-    sha256: &str,
-    parsed: Parsed,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, format: MatrixFormat, sha256: &str, parsed: Parsed,
 ) -> Result<PlanImportResponse, ApiError> {
     let (window_start, window_end) = (parsed.plan.start_date, parsed.plan.end_date);
     let plan = plans::create(conn, actor, org, parsed.plan).await?;

@@ -40,11 +40,7 @@ fn format_named(name: &str) -> MatrixFormat {
 
 /// Records a `queued` matrix upload of `received` in the caller's transaction.
 pub async fn enqueue(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    format: MatrixFormat,
-    query: &PlanImportQuery,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, format: MatrixFormat, query: &PlanImportQuery,
     received: &Received,
 ) -> Result<plan_import::Model, ApiError> {
     let now = crate::services::now();
@@ -97,9 +93,7 @@ pub async fn claim(db: &DatabaseConnection, lease: Duration) -> Result<Option<pl
 /// `succeeded` with `result`, or `failed` with `problem`; emits the event. False when another
 /// runner took it over.
 async fn finish(
-    conn: &impl ConnectionTrait,
-    job: &plan_import::Model,
-    outcome: Result<serde_json::Value, serde_json::Value>,
+    conn: &impl ConnectionTrait, job: &plan_import::Model, outcome: Result<serde_json::Value, serde_json::Value>,
     plan_id: Option<Uuid>,
 ) -> Result<bool, ApiError> {
     use plan_import::Column;
@@ -171,10 +165,7 @@ fn problem_of(error: &ApiError) -> Result<serde_json::Value, ApiError> {
 /// the synchronous upload would refuse ends `failed`; a failure of the service itself leaves it
 /// `running` for another claim after its lease.
 pub async fn process(
-    db: &DatabaseConnection,
-    storage: &Storage,
-    settings: &RunnerSettings,
-    job: plan_import::Model,
+    db: &DatabaseConnection, storage: &Storage, settings: &RunnerSettings, job: plan_import::Model,
 ) -> Result<(), ApiError> {
     let key = job.storage_key.clone().unwrap_or_default();
     let stored: StoredOptions = serde_json::from_value(job.options.clone()).map_err(ApiError::internal)?;

@@ -21,8 +21,7 @@ pub fn csv_text(text: &str) -> Cow<'_, str> {
 
 /// Writes a record of text fields, each through [`csv_text`].
 fn text_record<'a, W: std::io::Write>(
-    w: &mut csv::Writer<W>,
-    fields: impl IntoIterator<Item = &'a str>,
+    w: &mut csv::Writer<W>, fields: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), csv::Error> {
     for field in fields {
         w.write_field(csv_text(field).as_bytes())?;
@@ -351,8 +350,7 @@ impl Book {
 /// An XLSX workbook with one worksheet per `(name, sheet)` (names must differ), stamped as
 /// created at `created`: the same sheets and instant always give the same bytes.
 pub fn workbook_xlsx(
-    sheets: &[(String, Sheet)],
-    created: &chrono::DateTime<chrono::Utc>,
+    sheets: &[(String, Sheet)], created: &chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<u8>, XlsxError> {
     let mut book = Book::new(Some(created), false);
     for (name, sheet) in sheets {

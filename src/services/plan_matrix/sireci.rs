@@ -60,11 +60,7 @@ fn reportable(a: &action::Model) -> bool {
 /// OBSERVACIONES: the action's number, the finding's presumed incidence (and fiscal amount)
 /// and, when reporting progress, the cut-off's figures.
 fn observations(
-    a: &action::Model,
-    f: &finding::Model,
-    modality: Modality,
-    figures: &ActionFigures,
-    cut_off: NaiveDate,
+    a: &action::Model, f: &finding::Model, modality: Modality, figures: &ActionFigures, cut_off: NaiveDate,
 ) -> String {
     let mut note = format!("Acción núm. {}", a.number);
     if !f.presumed_incidence.0.is_empty() {
@@ -92,12 +88,7 @@ fn observations(
 
 /// One form row for the pair (`f`, `a`).
 fn row(
-    n: usize,
-    f: &finding::Model,
-    a: &action::Model,
-    modality: Modality,
-    figures: &ActionFigures,
-    cut_off: NaiveDate,
+    n: usize, f: &finding::Model, a: &action::Model, modality: Modality, figures: &ActionFigures, cut_off: NaiveDate,
 ) -> Vec<Cell> {
     let progress = match modality {
         Modality::Progress => Cell::Number(figures.accepted_quantity),
@@ -142,10 +133,7 @@ pub struct SheetInput {
 /// FURAG or other findings, and actions without findings, are not on the form. `progress`
 /// fills AVANCE FÍSICO with the quantity of evidence accepted with a cut-off up to `cut_off`.
 pub async fn sheet(
-    conn: &impl ConnectionTrait,
-    content: &PlanContent,
-    modality: Modality,
-    cut_off: NaiveDate,
+    conn: &impl ConnectionTrait, content: &PlanContent, modality: Modality, cut_off: NaiveDate,
 ) -> Result<Sheet, ApiError> {
     let reported: Vec<&action::Model> = content.actions.iter().filter(|a| reportable(a)).collect();
     let ids: Vec<Uuid> = reported.iter().map(|a| a.id).collect();

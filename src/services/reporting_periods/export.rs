@@ -66,9 +66,7 @@ fn pct(v: Option<f64>) -> String {
 /// A page of a covered plan's snapshot rebuilt as the matrix writers take it: the plan with
 /// `actions` (a page, or all of them), and what the F14.1 rows need of each.
 fn rebuild(
-    period: &reporting_period::Model,
-    row: &reporting_period_plan::Model,
-    p: &PlanContent,
+    period: &reporting_period::Model, row: &reporting_period_plan::Model, p: &PlanContent,
     actions: Vec<reporting_period_action::Model>,
 ) -> Result<(MatrixContent, SheetInput), ApiError> {
     let at: DateTime<Utc> = period.closed_at.unwrap_or(period.created_at);
@@ -349,9 +347,7 @@ async fn send(tx: &mpsc::Sender<Result<Bytes, ApiError>>, bytes: Vec<u8>) -> boo
 
 /// The covered plans' rows of period `id` of `org`, by code, version and id.
 async fn plan_rows(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid,
 ) -> Result<Vec<reporting_period_plan::Model>, ApiError> {
     Ok(reporting_period_plan::Entity::find()
         .filter(reporting_period_plan::Column::OrganizationId.eq(org))
@@ -365,9 +361,7 @@ async fn plan_rows(
 
 /// The page of plan `row`'s action rows after `after` (number, action id), by number and id.
 async fn action_page(
-    conn: &impl ConnectionTrait,
-    row: &reporting_period_plan::Model,
-    after: Option<(i32, Uuid)>,
+    conn: &impl ConnectionTrait, row: &reporting_period_plan::Model, after: Option<(i32, Uuid)>,
 ) -> Result<Vec<reporting_period_action::Model>, ApiError> {
     use reporting_period_action::Column;
     let mut select = reporting_period_action::Entity::find()
@@ -392,8 +386,7 @@ struct Pages<'a> {
 impl Pages<'_> {
     /// The next page; empty when there is none (the first call always answers, possibly empty).
     async fn next(
-        &mut self,
-        conn: &impl ConnectionTrait,
+        &mut self, conn: &impl ConnectionTrait,
     ) -> Result<Option<Vec<reporting_period_action::Model>>, ApiError> {
         if self.done {
             return Ok(None);
@@ -423,10 +416,7 @@ fn form_head(period: &reporting_period::Model, first: Option<Sheet>) -> Sheet {
 
 /// Renders the export of `period` into `tx`, a page at a time.
 async fn produce(
-    conn: &DatabaseConnection,
-    period: &reporting_period::Model,
-    layout: ExportLayout,
-    format: ExportFormat,
+    conn: &DatabaseConnection, period: &reporting_period::Model, layout: ExportLayout, format: ExportFormat,
     tx: &mpsc::Sender<Result<Bytes, ApiError>>,
 ) -> Result<(), ApiError> {
     let at = period.closed_at.unwrap_or(period.created_at);
@@ -522,11 +512,7 @@ async fn produce(
 /// The export of period `id` of `org` in `layout` and `format` (409 while the period is open),
 /// rendered from the snapshot while the body is sent.
 pub async fn open(
-    db: &DatabaseConnection,
-    org: Uuid,
-    id: Uuid,
-    layout: ExportLayout,
-    format: ExportFormat,
+    db: &DatabaseConnection, org: Uuid, id: Uuid, layout: ExportLayout, format: ExportFormat,
 ) -> Result<Export, ApiError> {
     let period = find_in_org::<reporting_period::Entity>(db, org, id).await?;
     if period.status == PeriodStatus::Open {

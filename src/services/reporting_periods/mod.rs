@@ -34,9 +34,7 @@ const RESOURCE: AuditResource = AuditResource::ReportingPeriod;
 
 /// The period `id` of `org`, locked for the transaction on PostgreSQL.
 async fn find_for_update(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid,
 ) -> Result<reporting_period::Model, ApiError> {
     let mut select = scoped::<reporting_period::Entity>(org).filter(reporting_period::Column::Id.eq(id));
     if conn.get_database_backend() == DbBackend::Postgres {
@@ -47,9 +45,7 @@ async fn find_for_update(
 
 /// Stored figures of the plans of each of `periods`, by code and version.
 async fn plans_of(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    periods: &[Uuid],
+    conn: &impl ConnectionTrait, org: Uuid, periods: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<reporting_period_plan::Model>>, ApiError> {
     let mut out: HashMap<Uuid, Vec<reporting_period_plan::Model>> = HashMap::new();
     if periods.is_empty() {
@@ -78,12 +74,8 @@ pub async fn find(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<Pe
 
 /// Periods of `org`, oldest first, after the period `after`; `limit + 1` rows at most.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    status: Option<PeriodStatus>,
-    kind: Option<PeriodKind>,
-    after: Option<Uuid>,
-    limit: u64,
+    conn: &impl ConnectionTrait, org: Uuid, status: Option<PeriodStatus>, kind: Option<PeriodKind>,
+    after: Option<Uuid>, limit: u64,
 ) -> Result<Vec<Period>, ApiError> {
     let mut select = scoped::<reporting_period::Entity>(org).order_by_asc(reporting_period::Column::Id);
     if let Some(after) = after {
@@ -118,10 +110,7 @@ fn audit_view(p: &reporting_period::Model, plans: &[reporting_period_plan::Model
 
 /// Checks a new period and inserts it.
 async fn insert(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateReportingPeriodRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateReportingPeriodRequest,
 ) -> Result<reporting_period::Model, ApiError> {
     let name = req.name.trim().to_string();
     let mut c = Checks::new();
@@ -231,10 +220,7 @@ async fn insert(
 
 /// Creates a period (open).
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateReportingPeriodRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateReportingPeriodRequest,
 ) -> Result<Period, ApiError> {
     Ok((insert(conn, actor, org, req).await?, Vec::new()))
 }
@@ -259,10 +245,7 @@ pub fn semiannual_cut_offs(from: NaiveDate, count: u32) -> Vec<NaiveDate> {
 /// Creates the next SIRECI semiannual periods from a date (those that exist already are
 /// returned as they are); the flag says whether any was created.
 pub async fn next_sireci(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: NextSireciPeriodsRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: NextSireciPeriodsRequest,
 ) -> Result<(Vec<Period>, bool), ApiError> {
     let count = req.count.unwrap_or(2);
     let days = req.filing_days.unwrap_or(30);
@@ -316,10 +299,7 @@ fn state_phrase(status: PeriodStatus) -> (&'static str, &'static str) {
 
 /// 409 `invalid_transition` unless the period is in `wanted`.
 fn expect_status(
-    p: &reporting_period::Model,
-    wanted: PeriodStatus,
-    doing_en: &str,
-    doing_es: &str,
+    p: &reporting_period::Model, wanted: PeriodStatus, doing_en: &str, doing_es: &str,
 ) -> Result<(), ApiError> {
     if p.status == wanted {
         return Ok(());
@@ -342,12 +322,8 @@ fn expect_status(
 
 /// Writes `next` over `current` (version + 1) and records `operation` in the audit trail.
 async fn save(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    current: &reporting_period::Model,
-    mut next: reporting_period::Model,
-    operation: AuditOperation,
-    note: Option<serde_json::Value>,
+    conn: &impl ConnectionTrait, actor: &Actor, current: &reporting_period::Model, mut next: reporting_period::Model,
+    operation: AuditOperation, note: Option<serde_json::Value>,
 ) -> Result<Period, ApiError> {
     let org = current.organization_id;
     let before_plans = plans_of(conn, org, &[current.id]).await?.remove(&current.id).unwrap_or_default();
@@ -367,11 +343,7 @@ async fn save(
 
 /// Closes an open period whose cut-off has come: stores its snapshot (see [`snapshot::take`]).
 pub async fn close(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<Period, ApiError> {
     let current = find_for_update(conn, org, id).await?;
     stale(&current, expected_version)?;
@@ -400,12 +372,7 @@ pub async fn close(
 
 /// Reopens a closed (not filed) period, discarding its snapshot; `reason` goes to the audit trail.
 pub async fn reopen(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    reason: String,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, reason: String,
 ) -> Result<Period, ApiError> {
     let reason = reason.trim().to_string();
     let mut c = Checks::new();
@@ -451,12 +418,7 @@ pub async fn reopen(
 
 /// Records the filing of a closed period: it becomes read-only for good.
 pub async fn file(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: FilePeriodRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: FilePeriodRequest,
 ) -> Result<Period, ApiError> {
     let reference = req.filing_reference.trim().to_string();
     let sha = req.file_sha256.trim().to_ascii_lowercase();
@@ -495,12 +457,7 @@ pub async fn file(
 
 /// Sets the observations of actions of a closed (not filed) period.
 pub async fn observe(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: ObservationsRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: ObservationsRequest,
 ) -> Result<Period, ApiError> {
     let mut c = Checks::new();
     if req.items.is_empty() || req.items.len() > 500 {
@@ -563,12 +520,7 @@ pub async fn observe(
 
 /// Stored action figures of period `id` (after `after`, by action id; `limit + 1` rows at most).
 pub async fn actions(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
-    plan_id: Option<Uuid>,
-    after: Option<Uuid>,
-    limit: u64,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid, plan_id: Option<Uuid>, after: Option<Uuid>, limit: u64,
 ) -> Result<Vec<reporting_period_action::Model>, ApiError> {
     find_in_org::<reporting_period::Entity>(conn, org, id).await?;
     let mut select = reporting_period_action::Entity::find()
@@ -589,10 +541,7 @@ pub async fn actions(
 /// the periods that could cover the date are share-locked first, so a period being closed at
 /// the same moment waits for this write (or this write waits and then sees it closed).
 pub async fn ensure_not_closed(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plan_id: Uuid,
-    date: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, date: NaiveDate,
 ) -> Result<(), ApiError> {
     let candidates = scoped::<reporting_period::Entity>(org).filter(reporting_period::Column::CutOffDate.gte(date));
     if conn.get_database_backend() == DbBackend::Postgres {

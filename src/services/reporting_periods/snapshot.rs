@@ -240,10 +240,7 @@ struct PlanData {
 }
 
 async fn plan_data(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plans: &[Uuid],
-    cut_off: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, plans: &[Uuid], cut_off: NaiveDate,
 ) -> Result<PlanData, ApiError> {
     let mut data = PlanData { totals: HashMap::new(), counts: HashMap::new(), categories: HashMap::new() };
     for chunk in plans.chunks(CHUNK) {
@@ -444,10 +441,7 @@ pub async fn take(conn: &impl ConnectionTrait, period: &reporting_period::Model)
 /// One page of what the rows of `page` (actions of one plan) need besides the actions:
 /// accepted quantities, the evidence counted, the findings each answers (by code, id).
 async fn page_extras(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    page: &[Uuid],
-    cut_off: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, page: &[Uuid], cut_off: NaiveDate,
 ) -> Result<(HashMap<Uuid, f64>, HashMap<Uuid, Vec<String>>, HashMap<Uuid, Vec<FindingContent>>), ApiError> {
     let accepted = progress::accepted_quantities_until(conn, page, cut_off).await?;
     // The same evidence `accepted_quantities_until` sums, by id.
@@ -510,10 +504,7 @@ async fn page_extras(
 
 /// Stores the rows of plan `plan_id`'s actions, read in keyset pages, and feeds them to `hasher`.
 async fn plan_actions(
-    conn: &impl ConnectionTrait,
-    period: &reporting_period::Model,
-    plan_id: Uuid,
-    hasher: &mut Sha256,
+    conn: &impl ConnectionTrait, period: &reporting_period::Model, plan_id: Uuid, hasher: &mut Sha256,
     writer: &mut ActionWriter,
 ) -> Result<(), ApiError> {
     let org = period.organization_id;

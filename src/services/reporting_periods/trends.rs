@@ -48,9 +48,7 @@ async fn unfiled(conn: &impl ConnectionTrait, org: Uuid) -> Result<Vec<reporting
 /// The organization's series (each closed or filed period's figures, the mean over its plans)
 /// and its next period to file.
 pub async fn organization(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    today: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, today: NaiveDate,
 ) -> Result<(Vec<PeriodTrendPoint>, Option<NextCutOff>), ApiError> {
     let closed = scoped::<reporting_period::Entity>(org)
         .filter(reporting_period::Column::Status.ne(PeriodStatus::Open))
@@ -66,10 +64,7 @@ pub async fn organization(
 /// Plan `plan_id`'s series (its figures in each closed or filed period that covers it) and the
 /// next unfiled period that covers it (a period naming no plans covers every running plan).
 pub async fn plan(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plan_id: Uuid,
-    today: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, plan_id: Uuid, today: NaiveDate,
 ) -> Result<(Vec<PeriodTrendPoint>, Option<NextCutOff>), ApiError> {
     let rows: HashMap<Uuid, reporting_period_plan::Model> = reporting_period_plan::Entity::find()
         .filter(reporting_period_plan::Column::OrganizationId.eq(org))

@@ -38,10 +38,7 @@ async fn check_people(conn: &impl ConnectionTrait, org: Uuid, m: &asset::Model) 
 
 /// Records an asset.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateAssetRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateAssetRequest,
 ) -> Result<asset::Model, ApiError> {
     let now = crate::services::now();
     let mut model = asset::Model {
@@ -112,12 +109,7 @@ pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<Ass
 
 /// Applies a merge patch to an asset.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateAssetRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateAssetRequest,
 ) -> Result<asset::Model, ApiError> {
     let current = find_in_org::<asset::Entity>(conn, org, id).await?;
     let mut next = current.clone();
@@ -163,11 +155,7 @@ pub async fn update(
 
 /// Deletes an asset no risk names.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let current = find_in_org::<asset::Entity>(conn, org, id).await?;
     if current.version != expected_version {

@@ -18,11 +18,7 @@ pub const MAX_CONTROLS: usize = 50;
 
 /// A new control row (not yet checked).
 pub fn new_model(
-    actor: &Actor,
-    org: Uuid,
-    risk_id: Uuid,
-    position: i32,
-    req: CreateRiskControlRequest,
+    actor: &Actor, org: Uuid, risk_id: Uuid, position: i32, req: CreateRiskControlRequest,
 ) -> risk_control::Model {
     let now = crate::services::now();
     let mut m = risk_control::Model {
@@ -90,9 +86,7 @@ async fn controls_of(conn: &impl ConnectionTrait, risk_id: Uuid) -> Result<Vec<r
 
 /// A control of `org` and its risk.
 async fn find(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid,
 ) -> Result<(risk_control::Model, risk::Model), ApiError> {
     let c = find_in_org::<risk_control::Entity>(conn, org, id).await?;
     let r = find_in_org::<risk::Entity>(conn, org, c.risk_id).await?;
@@ -112,21 +106,14 @@ pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<Ris
 
 /// Rewrites the risk after its controls changed to `controls`.
 async fn revalue_risk(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    current: &risk::Model,
-    controls: Vec<risk_control::Model>,
+    conn: &impl ConnectionTrait, actor: &Actor, current: &risk::Model, controls: Vec<risk_control::Model>,
 ) -> Result<(), ApiError> {
     save(conn, actor, current, current.clone(), controls, (None, None)).await.map(|_| ())
 }
 
 /// Adds a control to a risk and recomputes its residual valuation.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    risk_id: Uuid,
-    req: CreateRiskControlRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, risk_id: Uuid, req: CreateRiskControlRequest,
 ) -> Result<RiskControlResponse, ApiError> {
     let current = find_in_org::<risk::Entity>(conn, org, risk_id).await?;
     ensure_may_write(actor, current.owner_id)?;
@@ -156,11 +143,7 @@ pub async fn create(
 
 /// Applies a merge patch to a control and recomputes the risk.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
     req: UpdateRiskControlRequest,
 ) -> Result<RiskControlResponse, ApiError> {
     use crate::dto::patch::{set, set_nullable};
@@ -210,11 +193,7 @@ pub async fn update(
 
 /// Removes a control and recomputes the risk.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let (current, current_risk) = find(conn, org, id).await?;
     ensure_may_write(actor, current_risk.owner_id)?;

@@ -75,11 +75,7 @@ pub async fn get_appetite(conn: &impl ConnectionTrait, org: Uuid) -> Result<Risk
 
 /// Sets the appetite (`expected` 0 when it was never set).
 pub async fn set_appetite(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    expected: i32,
-    req: SetRiskAppetiteRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, expected: i32, req: SetRiskAppetiteRequest,
 ) -> Result<RiskAppetiteResponse, ApiError> {
     let current = get_appetite(conn, org).await?;
     if current.version != expected {
@@ -243,9 +239,7 @@ pub async fn related(conn: &impl ConnectionTrait, ids: &[Uuid]) -> Result<Relate
 
 /// The wire form of `rows`.
 pub async fn responses(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    rows: Vec<risk::Model>,
+    conn: &impl ConnectionTrait, org: Uuid, rows: Vec<risk::Model>,
 ) -> Result<Vec<RiskResponse>, ApiError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut rel = related(conn, &ids).await?;
@@ -264,12 +258,8 @@ pub async fn responses(
 
 /// The wire form of one risk.
 pub fn wire(
-    m: risk::Model,
-    controls: Vec<risk_control::Model>,
-    action_ids: Vec<Uuid>,
-    finding_ids: Vec<Uuid>,
-    max_zone: RiskZone,
-    today: NaiveDate,
+    m: risk::Model, controls: Vec<risk_control::Model>, action_ids: Vec<Uuid>, finding_ids: Vec<Uuid>,
+    max_zone: RiskZone, today: NaiveDate,
 ) -> RiskResponse {
     let inherent = methodology::inherent(m.inherent_probability, m.inherent_impact);
     let residual = Valuation {
@@ -405,11 +395,7 @@ async fn check_users(conn: &impl ConnectionTrait, org: Uuid, users: &[(&str, Opt
 
 /// Replaces the action and/or finding links of a risk.
 async fn set_links(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    risk_id: Uuid,
-    actions: Option<&[Uuid]>,
-    findings: Option<&[Uuid]>,
+    conn: &impl ConnectionTrait, org: Uuid, risk_id: Uuid, actions: Option<&[Uuid]>, findings: Option<&[Uuid]>,
 ) -> Result<(), ApiError> {
     if let Some(ids) = actions {
         action_risk::Entity::delete_many().filter(action_risk::Column::RiskId.eq(risk_id)).exec(conn).await?;
@@ -438,10 +424,7 @@ async fn set_links(
 
 /// Adds `finding` to the findings of `risk_id` (an incident recorded by a finding).
 pub async fn link_finding(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    risk_id: Uuid,
-    finding: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, risk_id: Uuid, finding: Uuid,
 ) -> Result<(), ApiError> {
     let exists = finding_risk::Entity::find_by_id((finding, risk_id)).one(conn).await?.is_some();
     if !exists {
@@ -458,10 +441,7 @@ pub async fn link_finding(
 
 /// Creates a risk with its controls and links, valued by the methodology.
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateRiskRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, req: CreateRiskRequest,
 ) -> Result<RiskResponse, ApiError> {
     ensure_may_write(actor, req.owner_id)?;
     let now = super::now();
@@ -601,10 +581,7 @@ pub async fn list(conn: &impl ConnectionTrait, org: Uuid, q: &RiskListQuery) -> 
 
 /// The risk map of `org` (filtered by process and kind), oldest risk first.
 pub async fn export(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    q: &crate::dto::risks::RiskExportQuery,
-    today: NaiveDate,
+    conn: &impl ConnectionTrait, org: Uuid, q: &crate::dto::risks::RiskExportQuery, today: NaiveDate,
 ) -> Result<crate::services::plan_matrix::sheet::Sheet, ApiError> {
     super::objectives::check_query_text("process", q.process.as_deref(), 200)?;
     let mut select = scoped::<risk::Entity>(org).order_by_asc(risk::Column::Id);
@@ -627,12 +604,8 @@ pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<Ris
 /// Writes `next` (a changed `current`) with a new version, after the treatment rule; the audit
 /// event shows the risk before and after. Used by every change of a risk, its controls included.
 pub async fn save(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    current: &risk::Model,
-    mut next: risk::Model,
-    controls: Vec<risk_control::Model>,
-    links: (Option<Vec<Uuid>>, Option<Vec<Uuid>>),
+    conn: &impl ConnectionTrait, actor: &Actor, current: &risk::Model, mut next: risk::Model,
+    controls: Vec<risk_control::Model>, links: (Option<Vec<Uuid>>, Option<Vec<Uuid>>),
 ) -> Result<RiskResponse, ApiError> {
     let org = current.organization_id;
     let today = super::calendar::today();
@@ -671,12 +644,7 @@ pub async fn save(
 
 /// Applies a merge patch to a risk.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateRiskRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32, req: UpdateRiskRequest,
 ) -> Result<RiskResponse, ApiError> {
     let current = find_in_org::<risk::Entity>(conn, org, id).await?;
     ensure_may_write(actor, current.owner_id)?;
@@ -736,11 +704,7 @@ pub async fn update(
 
 /// Deletes a risk with its controls, links, reviews and incidents.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let before = get(conn, org, id).await?;
     ensure_may_write(actor, before.owner_id)?;
@@ -760,9 +724,7 @@ pub async fn delete(
 /// The risks the actions of each of `plan_ids` treat, by plan, each risk once with the plan's
 /// actions that treat it, by code.
 pub async fn treated_by_plans(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    plan_ids: &[Uuid],
+    conn: &impl ConnectionTrait, org: Uuid, plan_ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<TreatedRisk>>, ApiError> {
     let mut out: HashMap<Uuid, Vec<TreatedRisk>> = HashMap::new();
     if plan_ids.is_empty() {

@@ -44,11 +44,7 @@ fn is_link(text: &str) -> bool {
 
 /// Records a review of a risk and moves its last review and next due date.
 pub async fn create_review(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    risk_id: Uuid,
-    req: CreateRiskReviewRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, risk_id: Uuid, req: CreateRiskReviewRequest,
 ) -> Result<RiskReviewResponse, ApiError> {
     ensure_line(actor, req.line)?;
     let current = find_in_org::<risk::Entity>(conn, org, risk_id).await?;
@@ -111,9 +107,7 @@ pub async fn create_review(
 
 /// Reviews of a risk, newest first.
 pub async fn list_reviews(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    risk_id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, risk_id: Uuid,
 ) -> Result<Vec<RiskReviewResponse>, ApiError> {
     find_in_org::<risk::Entity>(conn, org, risk_id).await?;
     Ok(risk_review::Entity::find()
@@ -129,11 +123,7 @@ pub async fn list_reviews(
 
 /// Records a materialisation of a risk; a finding that recorded it is linked to the risk.
 pub async fn create_incident(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    risk_id: Uuid,
-    req: CreateRiskIncidentRequest,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, risk_id: Uuid, req: CreateRiskIncidentRequest,
 ) -> Result<RiskIncidentResponse, ApiError> {
     let current = find_in_org::<risk::Entity>(conn, org, risk_id).await?;
     if !actor.roles.contains(&Role::Auditor) {
@@ -177,9 +167,7 @@ pub async fn create_incident(
 
 /// Incidents of a risk, newest first.
 pub async fn list_incidents(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    risk_id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, risk_id: Uuid,
 ) -> Result<Vec<RiskIncidentResponse>, ApiError> {
     find_in_org::<risk::Entity>(conn, org, risk_id).await?;
     Ok(risk_incident::Entity::find()

@@ -498,12 +498,7 @@ pub fn parse(format: SheetFormat, body: &[u8], limits: &Limits) -> Result<Parsed
 /// mode any error rejects the file (the caller's transaction rolls back), in `partial` mode
 /// valid risks are kept and invalid ones reported.
 pub async fn write(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    org: Uuid,
-    format: SheetFormat,
-    mode: ImportMode,
-    parsed: Parsed,
+    txn: &DatabaseTransaction, actor: &Actor, org: Uuid, format: SheetFormat, mode: ImportMode, parsed: Parsed,
 ) -> Result<RiskImportResponse, ApiError> {
     // In atomic mode the valid risks are still written (in the transaction the rejection rolls
     // back), so the answer lists every row error, the database's included.
@@ -594,12 +589,7 @@ pub async fn write(
 
 /// What [`write`] would do, rolled back.
 pub async fn dry_run(
-    db: &sea_orm::DatabaseConnection,
-    actor: &Actor,
-    org: Uuid,
-    format: SheetFormat,
-    mode: ImportMode,
-    parsed: Parsed,
+    db: &sea_orm::DatabaseConnection, actor: &Actor, org: Uuid, format: SheetFormat, mode: ImportMode, parsed: Parsed,
 ) -> Result<RiskImportResponse, ApiError> {
     let txn = db.begin().await?;
     let result = write(&txn, actor, org, format, mode, parsed).await;

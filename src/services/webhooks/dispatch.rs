@@ -54,10 +54,7 @@ const BATCH: u64 = 500;
 
 /// A new pending delivery of `event_id` to `hook`, due now.
 pub fn new_delivery(
-    hook: &webhook::Model,
-    event_id: Uuid,
-    event_type: EventType,
-    now: DateTime<Utc>,
+    hook: &webhook::Model, event_id: Uuid, event_type: EventType, now: DateTime<Utc>,
 ) -> webhook_delivery::Model {
     webhook_delivery::Model {
         id: Uuid::now_v7(),
@@ -261,11 +258,7 @@ pub fn next_delay(attempts: i32, retry_after: Option<Duration>) -> Option<Durati
 }
 
 async fn record(
-    db: &DatabaseConnection,
-    hook: &webhook::Model,
-    d: webhook_delivery::Model,
-    outcome: Outcome,
-    latency: i64,
+    db: &DatabaseConnection, hook: &webhook::Model, d: webhook_delivery::Model, outcome: Outcome, latency: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let attempts = d.attempts + 1;
@@ -451,9 +444,7 @@ async fn mark_fanned_out(conn: &impl ConnectionTrait, ids: &[Uuid], now: DateTim
 /// Claims up to `limit` due deliveries of active webhooks for `LEASE`: one statement, so two
 /// workers never claim the same one (`SKIP LOCKED` on PostgreSQL; SQLite has one writer).
 pub async fn claim(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    limit: u64,
+    db: &impl ConnectionTrait, now: DateTime<Utc>, limit: u64,
 ) -> Result<Vec<webhook_delivery::Model>, DbErr> {
     let backend = db.get_database_backend();
     let until = now + LEASE;

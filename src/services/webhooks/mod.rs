@@ -106,11 +106,7 @@ async fn check_url(settings: &config::Webhooks, raw: &str) -> Result<String, Api
 
 /// Creates a webhook; returns it with its secret (shown once).
 pub async fn create(
-    conn: &impl ConnectionTrait,
-    settings: &config::Webhooks,
-    actor: &Actor,
-    org: Uuid,
-    req: CreateWebhookRequest,
+    conn: &impl ConnectionTrait, settings: &config::Webhooks, actor: &Actor, org: Uuid, req: CreateWebhookRequest,
 ) -> Result<(webhook::Model, String), ApiError> {
     let mut c = Checks::new();
     let _ = check_url_form(&mut c, settings, &req.url);
@@ -152,9 +148,7 @@ pub async fn create(
 
 /// Webhooks of `org`, oldest first.
 pub async fn list(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    page: &PageParams,
+    conn: &impl ConnectionTrait, org: Uuid, page: &PageParams,
 ) -> Result<Page<WebhookResponse>, ApiError> {
     let limit = page.limit()?;
     let mut select = scoped::<webhook::Entity>(org).order_by_asc(webhook::Column::Id);
@@ -172,13 +166,8 @@ pub async fn get(conn: &impl ConnectionTrait, org: Uuid, id: Uuid) -> Result<Web
 
 /// Applies a merge patch. Re-activating clears the reason the service disabled it.
 pub async fn update(
-    conn: &impl ConnectionTrait,
-    settings: &config::Webhooks,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
-    req: UpdateWebhookRequest,
+    conn: &impl ConnectionTrait, settings: &config::Webhooks, actor: &Actor, org: Uuid, id: Uuid,
+    expected_version: i32, req: UpdateWebhookRequest,
 ) -> Result<webhook::Model, ApiError> {
     let current = find_in_org::<webhook::Entity>(conn, org, id).await?;
     let mut c = Checks::new();
@@ -228,11 +217,7 @@ pub async fn update(
 
 /// Deletes a webhook and its deliveries.
 pub async fn delete(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(), ApiError> {
     let current = find_in_org::<webhook::Entity>(conn, org, id).await?;
     if current.version != expected_version {
@@ -251,11 +236,7 @@ pub async fn delete(
 
 /// Replaces the secret; the old one keeps signing beside the new one for 24 hours.
 pub async fn rotate_secret(
-    conn: &impl ConnectionTrait,
-    actor: &Actor,
-    org: Uuid,
-    id: Uuid,
-    expected_version: i32,
+    conn: &impl ConnectionTrait, actor: &Actor, org: Uuid, id: Uuid, expected_version: i32,
 ) -> Result<(webhook::Model, String), ApiError> {
     let current = find_in_org::<webhook::Entity>(conn, org, id).await?;
     if current.version != expected_version {
@@ -277,10 +258,7 @@ pub async fn rotate_secret(
 
 /// Deliveries of webhook `id` of `org`, newest first.
 pub async fn deliveries(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    id: Uuid,
-    query: &DeliveryListQuery,
+    conn: &impl ConnectionTrait, org: Uuid, id: Uuid, query: &DeliveryListQuery,
 ) -> Result<Page<WebhookDeliveryResponse>, ApiError> {
     find_in_org::<webhook::Entity>(conn, org, id).await?;
     let page = PageParams { limit: query.limit, cursor: query.cursor.clone() };
@@ -300,10 +278,7 @@ pub async fn deliveries(
 }
 
 async fn delivery_in(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    webhook_id: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, webhook_id: Uuid, id: Uuid,
 ) -> Result<webhook_delivery::Model, ApiError> {
     webhook_delivery::Entity::find_by_id(id)
         .filter(webhook_delivery::Column::OrganizationId.eq(org))
@@ -316,10 +291,7 @@ async fn delivery_in(
 /// Queues delivery `id` again for an attempt now (whatever its state), keeping its
 /// `webhook-id`.
 pub async fn retry(
-    conn: &impl ConnectionTrait,
-    org: Uuid,
-    webhook_id: Uuid,
-    id: Uuid,
+    conn: &impl ConnectionTrait, org: Uuid, webhook_id: Uuid, id: Uuid,
 ) -> Result<WebhookDeliveryResponse, ApiError> {
     find_in_org::<webhook::Entity>(conn, org, webhook_id).await?;
     delivery_in(conn, org, webhook_id, id).await?;

@@ -117,9 +117,7 @@ fn rows(from: usize, to: usize) -> String {
 
 /// Sends an import whose body arrives in pieces, as `pieces` yields them.
 fn slow_import(
-    base: &str,
-    token: &str,
-    pieces: tokio::sync::mpsc::Receiver<String>,
+    base: &str, token: &str, pieces: tokio::sync::mpsc::Receiver<String>,
 ) -> tokio::task::JoinHandle<Result<reqwest::Response, reqwest::Error>> {
     let stream = tokio_stream_from(pieces).map(|s| Ok::<_, std::io::Error>(s.into_bytes()));
     let request = reqwest::Client::new()
