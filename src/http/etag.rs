@@ -108,11 +108,20 @@ pub fn none_match_hits(req: &HttpRequest, tag: &str) -> bool {
         .any(|value| value.split(',').any(|candidate| candidate.trim() == "*" || bare(candidate) == wanted))
 }
 
+/// The longest `If-None-Match` read (as documented on [`IfNoneMatch`]).
+const IF_NONE_MATCH_MAX: usize = 1000;
+
 /// `200 OK` with the JSON body and `tag` as `ETag`, or `304 Not Modified` when the request's
-/// `If-None-Match` names it.
-pub fn ok_or_not_modified<T: Serialize>(req: &HttpRequest, tag: &str, body: &T) -> HttpResponse {
-    if none_match_hits(req, tag) {
-        return HttpResponse::NotModified().insert_header((header::ETAG, tag.to_string())).finish();
+/// `If-None-Match` names it; 400 `invalid_header` for an `If-None-Match` longer than documented.
+pub fn ok_or_not_modified<T: Serialize>(req: &HttpRequest, tag: &str, body: &T) -> Result<HttpResponse, ApiError> {
+    if req.headers().get_all(header::IF_NONE_MATCH).any(|v| v.len() > IF_NONE_MATCH_MAX) {
+        return Err(ApiError::new(ErrorCode::InvalidHeader).detail(
+            format!("If-None-Match must have at most {IF_NONE_MATCH_MAX} characters"),
+            format!("If-None-Match debe tener como máximo {IF_NONE_MATCH_MAX} caracteres"),
+        ));
     }
-    HttpResponse::Ok().insert_header((header::ETAG, tag.to_string())).json(body)
+    if none_match_hits(req, tag) {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, tag.to_string())).finish());
+    }
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, tag.to_string())).json(body))
 }

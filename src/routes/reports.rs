@@ -32,7 +32,7 @@ pub async fn plan_report(
 ) -> Result<HttpResponse, ApiError> {
     let org = auth.organization_id;
     let report = report_cache::plan_report(&state.reads, &state.reports, org, id.id, calendar::today()).await?;
-    Ok(ok_or_not_modified(&req, &report.tag, &*report.value))
+    ok_or_not_modified(&req, &report.tag, &*report.value)
 }
 
 /// Get the organization's dashboard
@@ -54,7 +54,7 @@ pub async fn dashboard(
     req: HttpRequest, auth: Auth<AnyMember>, state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let report = report_cache::dashboard(&state.reads, &state.reports, auth.organization_id, calendar::today()).await?;
-    Ok(ok_or_not_modified(&req, &report.tag, &*report.value))
+    ok_or_not_modified(&req, &report.tag, &*report.value)
 }
 
 pub(super) fn configure(cfg: &mut ServiceConfig) {

@@ -222,3 +222,18 @@ async fn cached_reports_equal_a_fresh_computation_after_each_kind_of_change() {
         .await;
     cached_equals_fresh(&app, &viewer, &plans, &mut seen, "a new category").await;
 }
+
+#[tokio::test]
+async fn an_if_none_match_longer_than_documented_is_a_400() {
+    let app = spawn_app().await;
+    let long = format!("\"{}\"", "0".repeat(1000));
+    let res = app
+        .request(reqwest::Method::GET, "/api/v1/dashboard", Some(&app.admin_token))
+        .header("If-None-Match", &long)
+        .send()
+        .await
+        .unwrap();
+    let body = json_of(res, 400).await;
+    assert_eq!(body["code"], "invalid_header", "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("If-None-Match"), "{body}");
+}
