@@ -30,9 +30,10 @@ pub fn annex_a_control(code: &str) -> Option<String> {
     ANNEX_A.iter().any(|(t, last)| *t == theme && (1..=*last).contains(&number)).then(|| format!("{theme}.{number}"))
 }
 
-/// Rounds a score to two decimals.
+/// Rounds a score to two decimals. A value outside 0–100 is kept as sent, so the range check
+/// refuses it (rounding `-1e-110` would give `-0.0`, and `100.0000001` would give `100`).
 fn round_score(score: Option<f64>) -> Option<f64> {
-    score.map(|s| (s * 100.0).round() / 100.0)
+    score.map(|s| if (0.0..=100.0).contains(&s) { (s * 100.0).round() / 100.0 } else { s })
 }
 
 /// Normalizes texts and references (trims, canonical Annex A ids) before checks.
