@@ -11,7 +11,6 @@ use crate::routes;
 use crate::services::background::{self, Runners};
 use crate::services::bootstrap;
 use crate::services::storage::Storage;
-use crate::services::webhooks;
 use crate::state::AppState;
 use actix_cors::Cors;
 use actix_web::dev::Server;
@@ -93,13 +92,6 @@ pub struct Application {
     metrics: Option<crate::ops::metrics::MetricsServer>,
     runners: Runners,
     shutdown_timeout: std::time::Duration,
-    dispatcher: Option<Dispatcher>,
-}
-
-/// The background webhook dispatcher of this process and the switch that stops it.
-struct Dispatcher {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -138,16 +130,8 @@ impl Application {
             None => None,
         };
         let shutdown_timeout = config.shutdown_timeout;
-        let dispatcher = match config.webhooks.dispatch_interval {
-            Some(interval) => {
-                let worker = webhooks::dispatch::Dispatcher::new(db.clone(), &config.webhooks)?;
-                let (stop, stopped) = tokio::sync::watch::channel(false);
-                Some(Dispatcher { stop, task: tokio::spawn(worker.run(interval, stopped)) })
-            }
-            None => None,
-        };
         let (server, runners) = run(listener, config, db)?;
-        Ok(Self { port, server, bootstrap: None, metrics, runners, shutdown_timeout, dispatcher })
+        Ok(Self { port, server, bootstrap: None, metrics, runners, shutdown_timeout })
     }
 
     /// The port actually bound (useful with port 0).
@@ -168,18 +152,14 @@ impl Application {
     /// Serves until SIGINT/SIGTERM, then drains in-flight requests (up to
     /// `MEJORA_SHUTDOWN_TIMEOUT`, 30 s by default); a request still running then is dropped,
     /// and with it its open transaction, which rolls back. The background runners (uploads,
-    /// reminders, notifications) are then stopped, with the same bound on the work in progress,
-    /// and the webhook dispatcher finishes the attempts it started.
+    /// reminders, notifications, webhook delivery) are then stopped, with the same bound on the
+    /// work in progress.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = match self.metrics {
             Some(metrics) => futures_util::future::try_join(self.server, metrics.server).await.map(|_| ()),
             None => self.server.await,
         };
         self.runners.stop(self.shutdown_timeout).await;
-        if let Some(dispatcher) = self.dispatcher {
-            let _ = dispatcher.stop.send(true);
-            let _ = dispatcher.task.await;
-        }
         served
     }
 }

@@ -1,6 +1,8 @@
 //! The background runners started with the server (`MEJORA_BACKGROUND`, on by default):
 //! asynchronous uploads ([`super::finding_imports::jobs::work`]), due-date reminders
-//! ([`super::reminders::schedule`]) and notifications ([`super::notifications::work`]). Each
+//! ([`super::reminders::schedule`]), notifications ([`super::notifications::work`]) and webhook
+//! delivery ([`super::webhooks::dispatch::Dispatcher::run`], switched by
+//! `MEJORA_WEBHOOK_DISPATCH_INTERVAL`, not by `MEJORA_BACKGROUND`). Each
 //! replica runs them; the database keeps them from doing the same work twice. [`Runners::stop`]
 //! asks them to stop and waits for the work in progress.
 use super::finding_imports::jobs::{self, RunnerSettings};
@@ -25,6 +27,10 @@ pub fn start(db: &DatabaseConnection, storage: &Storage, config: &Config) -> any
     let (stop, watch) = watch::channel(false);
     let mut tasks = Vec::new();
     let mailer = config.smtp.as_ref().map(Mailer::new).transpose()?;
+    if let Some(interval) = config.webhooks.dispatch_interval {
+        let dispatcher = super::webhooks::dispatch::Dispatcher::new(db.clone(), &config.webhooks)?;
+        tasks.push(tokio::spawn(dispatcher.run(interval, watch.clone())));
+    }
     if config.background.enabled {
         let settings = RunnerSettings {
             poll: config.background.poll,
